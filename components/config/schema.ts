@@ -1,0 +1,342 @@
+// Schema of the `orders-platform:*` stack config. Every object is strict so that a
+// typo in a key fails the preview instead of being silently ignored.
+import { z } from "zod";
+import { parseCpu, parseMemory } from "./quantity";
+
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export const CLUSTER_PROVIDERS = ["kind", "eks", "gke", "existing"] as const;
+
+// SemVer 2.0.0 without the leading "v": the image tag of an app.
+const SEMVER =
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const CRON_FIELD = /^[\d*/,\-A-Za-z]+$/;
+const DURATION = /^\d+(ms|s|m|h)$/;
+const RETENTION = /^\d+(h|d|w|y)$/;
+const DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
+const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Numbers in stack YAML arrive as numbers, but `pulumi config set --path` may store strings. */
+const int = (min: number, max: number) =>
+    z.preprocess(
+        (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v) : v),
+        z
+            .number({ error: `must be a whole number from ${min} to ${max}` })
+            .int({ error: `must be a whole number from ${min} to ${max}` })
+            .min(min, { error: `must be a whole number from ${min} to ${max}` })
+            .max(max, { error: `must be a whole number from ${min} to ${max}` }),
+    );
+
+const bool = () =>
+    z.preprocess(
+        (v) => (v === "true" ? true : v === "false" ? false : v),
+        z.boolean({ error: "must be true or false" }),
+    );
+
+const semver = () =>
+    z.string({ error: "must be a SemVer version string like 1.4.2" }).regex(SEMVER, {
+        error: 'must be a SemVer version like 1.4.2 (it is the image tag; "latest" and other moving tags are not allowed)',
+    });
+
+const pattern = (re: RegExp, what: string) =>
+    z.string({ error: `must be ${what}` }).regex(re, { error: `must be ${what}` });
+
+const cpu = () =>
+    z
+        .string({ error: 'must be a CPU quantity like "250m" or "1"' })
+        .refine((v) => parseCpu(v) !== undefined, { error: 'must be a CPU quantity like "250m" or "1"' });
+const memory = () =>
+    z
+        .string({ error: 'must be a memory quantity like "256Mi" or "1Gi"' })
+        .refine((v) => parseMemory(v) !== undefined, { error: 'must be a memory quantity like "256Mi" or "1Gi"' });
+
+const cron = () =>
+    z
+        .string({ error: 'must be a 5-field cron schedule like "0 2 * * *"' })
+        .refine((v) => v.trim().split(/\s+/).length === 5 && v.trim().split(/\s+/).every((f) => CRON_FIELD.test(f)), {
+            error: 'must be a 5-field cron schedule like "0 2 * * *"',
+        });
+
+export const resourcesSchema = z
+    .strictObject({
+        requests: z.strictObject({ cpu: cpu(), memory: memory() }),
+        limits: z.strictObject({ cpu: cpu(), memory: memory() }),
+    })
+    .superRefine((r, ctx) => {
+        if (parseCpu(r.limits.cpu)! < parseCpu(r.requests.cpu)!) {
+            ctx.addIssue({ code: "custom", path: ["limits", "cpu"], input: r.limits.cpu, message: `must be >= requests.cpu (${r.requests.cpu})` });
+        }
+        if (parseMemory(r.limits.memory)! < parseMemory(r.requests.memory)!) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["limits", "memory"],
+                input: r.limits.memory,
+                message: `must be >= requests.memory (${r.requests.memory})`,
+            });
+        }
+    });
+export type Resources = z.infer<typeof resourcesSchema>;
+
+const canarySchema = z.strictObject({
+    /** Image tag of the canary Deployment. */
+    version: semver(),
+    /** Share of traffic (percent) routed to the canary: 0 = deployed but dark, 100 = fully promoted. */
+    weight: int(0, 100),
+    /** Pods of the canary Deployment (mesh on); with the mesh off the weight decides it. */
+    replicas: int(1, 50).default(1),
+});
+export type CanaryConfig = z.infer<typeof canarySchema>;
+
+const autoscalingSchema = z
+    .strictObject({
+        min: int(1, 100),
+        max: int(1, 100),
+        cpuPercent: int(1, 100).default(70),
+    })
+    .refine((a) => a.max >= a.min, { error: "max must be >= min", path: ["max"] });
+export type AutoscalingConfig = z.infer<typeof autoscalingSchema>;
+
+export const appSchema = z
+    .strictObject({
+        version: semver(),
+        replicas: int(1, 50).default(1),
+        resources: resourcesSchema.default({
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "500m", memory: "256Mi" },
+        }),
+        autoscaling: autoscalingSchema.optional(),
+        canary: canarySchema.optional(),
+        logLevel: z.enum(["debug", "info", "warn", "error"], { error: "must be one of debug | info | warn | error" }).default("info"),
+    })
+    .superRefine((app, ctx) => {
+        if (app.canary && app.canary.version === app.version) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["canary", "version"],
+                input: app.canary.version,
+                message: `must differ from the stable version ${app.version} (remove canary once promoted)`,
+            });
+        }
+    });
+export type AppConfig = z.infer<typeof appSchema>;
+
+const kindSchema = z.strictObject({
+    clusterName: pattern(K8S_NAME, "a lowercase DNS label").optional(),
+    /** kindest/node image, pinned by tag (and ideally digest). */
+    nodeImage: z
+        .string()
+        .regex(/^kindest\/node:v\d+\.\d+\.\d+(@sha256:[a-f0-9]{64})?$/, { error: 'must be a pinned kindest/node image like "kindest/node:v1.33.1"' })
+        .default("kindest/node:v1.33.1"),
+    workers: int(0, 5).default(0),
+    /** Host port of the local registry (pushes go to localhost:<port>). */
+    registryPort: int(1024, 65535).default(5001),
+    /** Host ports mapped to the edge NodePorts. */
+    httpPort: int(1, 65535).default(8080),
+    httpsPort: int(1, 65535).default(8443),
+});
+
+const eksSchema = z.strictObject({
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region like "eu-west-1"' }),
+    kubernetesVersion: pattern(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"').default("1.33"),
+    azCount: int(2, 6).default(2),
+    vpcCidr: pattern(CIDR, 'a CIDR like "10.0.0.0/16"').default("10.0.0.0/16"),
+    nodeGroup: z
+        .strictObject({
+            instanceTypes: z.array(z.string().min(1)).min(1).default(["m6i.large"]),
+            minSize: int(1, 100).default(2),
+            maxSize: int(1, 100).default(4),
+            desiredSize: int(1, 100).default(2),
+            diskSizeGiB: int(20, 2000).default(50),
+        })
+        .refine((g) => g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize, {
+            error: "needs minSize <= desiredSize <= maxSize",
+        })
+        .default({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+    controlPlaneLogs: z
+        .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
+        .default(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
+    /** IAM principals (role/user ARNs) given cluster-admin through EKS access entries, besides the deployer. */
+    adminPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" })).default([]),
+    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** ECR lifecycle: how many images each repository keeps. */
+    ecrKeepImages: int(1, 1000).default(30),
+});
+
+const gkeSchema = z.strictObject({
+    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, { error: "must be a GCP project id" }),
+    region: z.string().regex(/^[a-z]+-[a-z]+\d$/, { error: 'must be a GCP region like "europe-west1"' }),
+    releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"], { error: "must be one of RAPID | REGULAR | STABLE" }).default("REGULAR"),
+    machineType: z.string().min(1).default("e2-standard-4"),
+    nodesPerZone: z
+        .strictObject({ min: int(0, 100).default(1), max: int(1, 100).default(3) })
+        .refine((n) => n.max >= n.min, { error: "max must be >= min", path: ["max"] })
+        .default({ min: 1, max: 3 }),
+    subnetCidr: pattern(CIDR, "a CIDR").default("10.10.0.0/20"),
+    podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
+    servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
+    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+});
+
+const existingSchema = z.strictObject({
+    /** kubeconfig context to deploy into. */
+    context: z.string().min(1),
+    /** Path of the kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
+    kubeconfigPath: z.string().min(1).optional(),
+    /** Registry the cluster can pull from, e.g. "registry.example.com/orders". */
+    registry: z.string().min(1),
+    storageClass: pattern(K8S_NAME, "a StorageClass name").default("standard"),
+});
+
+export const clusterSchema = z
+    .strictObject({
+        provider: z.enum(CLUSTER_PROVIDERS, { error: `must be one of ${CLUSTER_PROVIDERS.join(" | ")}` }),
+        kind: kindSchema.optional(),
+        eks: eksSchema.optional(),
+        gke: gkeSchema.optional(),
+        existing: existingSchema.optional(),
+    })
+    .superRefine((c, ctx) => {
+        // kind runs with defaults alone; the clouds need at least a region/project.
+        if (c.provider !== "kind" && !c[c.provider]) {
+            ctx.addIssue({
+                code: "custom",
+                path: [c.provider],
+                input: undefined,
+                message: `is required when provider is "${c.provider}"`,
+            });
+        }
+    })
+    .transform((c) => ({ ...c, kind: c.provider === "kind" ? (c.kind ?? kindSchema.parse({})) : c.kind }));
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type KindConfig = z.infer<typeof kindSchema>;
+export type EksConfig = z.infer<typeof eksSchema>;
+export type GkeConfig = z.infer<typeof gkeSchema>;
+export type ExistingClusterConfig = z.infer<typeof existingSchema>;
+
+export const databaseSchema = z.strictObject({
+    /** postgres image tag (official image), e.g. "17.6-bookworm". */
+    imageTag: pattern(/^\d+(\.\d+)?(-[a-z0-9.]+)?$/, 'a pinned postgres tag like "17.6-bookworm"').default("17.6-bookworm"),
+    storage: z
+        .strictObject({
+            size: memory().default("5Gi"),
+            /** Default: the cluster's default StorageClass. */
+            storageClass: pattern(K8S_NAME, "a StorageClass name").optional(),
+        })
+        .default({ size: "5Gi" }),
+    resources: resourcesSchema.default({
+        requests: { cpu: "250m", memory: "512Mi" },
+        limits: { cpu: "1", memory: "1Gi" },
+    }),
+    backup: z
+        .strictObject({
+            enabled: bool().default(true),
+            schedule: cron().default("0 2 * * *"),
+            retentionDays: int(1, 3650).default(7),
+            /** Size of the backup volume where backups go to a PVC (kind, existing). */
+            volumeSize: memory().default("5Gi"),
+        })
+        .default({ enabled: true, schedule: "0 2 * * *", retentionDays: 7, volumeSize: "5Gi" }),
+});
+export type DatabaseConfig = z.infer<typeof databaseSchema>;
+
+const trafficSchema = z.strictObject({
+    timeout: pattern(DURATION, 'a duration like "10s"').default("10s"),
+    retries: z
+        .strictObject({
+            attempts: int(0, 10).default(2),
+            perTryTimeout: pattern(DURATION, 'a duration like "2s"').default("2s"),
+            retryOn: z.string().min(1).default("gateway-error,connect-failure,refused-stream"),
+        })
+        .default({ attempts: 2, perTryTimeout: "2s", retryOn: "gateway-error,connect-failure,refused-stream" }),
+    outlierDetection: z
+        .strictObject({
+            consecutive5xxErrors: int(1, 1000).default(5),
+            interval: pattern(DURATION, 'a duration like "10s"').default("10s"),
+            baseEjectionTime: pattern(DURATION, 'a duration like "30s"').default("30s"),
+            maxEjectionPercent: int(1, 100).default(50),
+        })
+        .default({ consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 }),
+});
+
+export const meshSchema = z.strictObject({
+    enabled: bool().default(true),
+    /** Version of Istio's Helm charts (base, istiod, gateway). */
+    istioVersion: pattern(/^\d+\.\d+\.\d+$/, 'a pinned Istio version like "1.28.1"').default("1.28.1"),
+    mtlsMode: z.enum(["STRICT", "PERMISSIVE"], { error: "must be STRICT or PERMISSIVE" }).default("STRICT"),
+    /** Percentage of requests traced (0..100). */
+    tracingSamplePercent: z.preprocess(
+        (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
+        z.number({ error: "must be a number from 0 to 100" }).min(0, { error: "must be a number from 0 to 100" }).max(100, { error: "must be a number from 0 to 100" }),
+    ).default(1),
+    gateway: z
+        .strictObject({
+            replicas: int(1, 20).default(1),
+            serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" }).default("LoadBalancer"),
+        })
+        .default({ replicas: 1, serviceType: "LoadBalancer" }),
+    /** Request header that forces the canary: `<header>: always`. */
+    canaryHeader: pattern(/^[a-z0-9-]+$/, "a lowercase HTTP header name").default("x-canary"),
+    traffic: trafficSchema.default(trafficSchema.parse({})),
+});
+export type MeshConfig = z.infer<typeof meshSchema>;
+
+export const edgeSchema = z.strictObject({
+    /** Public host name of the platform ("localhost" in dev). */
+    host: pattern(DNS_NAME, 'a DNS host name like "orders.example.com"'),
+    tls: z
+        .strictObject({
+            enabled: bool().default(false),
+            /** kubernetes.io/tls Secret holding the certificate (e.g. managed by cert-manager). */
+            secretName: pattern(K8S_NAME, "a Secret name").optional(),
+        })
+        .refine((t) => !t.enabled || !!t.secretName, { error: "secretName is required when tls.enabled is true", path: ["secretName"] })
+        .default({ enabled: false }),
+    /** IngressClass used when the mesh is off. */
+    ingressClass: pattern(K8S_NAME, "an IngressClass name").default("traefik"),
+    /** Install the Traefik ingress controller (mesh off) when the cluster has none. */
+    installController: bool().default(false),
+    traefikChartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("37.4.0"),
+});
+export type EdgeConfig = z.infer<typeof edgeSchema>;
+
+export const observabilitySchema = z
+    .strictObject({
+        prometheus: z
+            .strictObject({
+                enabled: bool().default(true),
+                retention: pattern(RETENTION, 'a retention like "15d"').default("15d"),
+                storageSize: memory().default("10Gi"),
+                scrapeInterval: pattern(DURATION, 'a duration like "30s"').default("30s"),
+                /** kube-prometheus-stack chart version. */
+                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("79.5.0"),
+            })
+            .default({ enabled: true, retention: "15d", storageSize: "10Gi", scrapeInterval: "30s", chartVersion: "79.5.0" }),
+        grafana: z.strictObject({ enabled: bool().default(true) }).default({ enabled: true }),
+        jaeger: z
+            .strictObject({
+                enabled: bool().default(true),
+                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("4.1.0"),
+            })
+            .default({ enabled: true, chartVersion: "4.1.0" }),
+    })
+    .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
+        error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",
+        path: ["grafana", "enabled"],
+    });
+export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
+
+/** Top-level keys of the `orders-platform` namespace. */
+export const stackConfigSchema = z.strictObject({
+    environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(" | ")}` }),
+    /** Protect stateful and cluster resources against deletion (prod). */
+    protect: bool().default(false),
+    cluster: clusterSchema,
+    apps: z.record(z.string(), appSchema),
+    database: databaseSchema.default(databaseSchema.parse({})),
+    mesh: meshSchema.default(meshSchema.parse({})),
+    edge: edgeSchema,
+    observability: observabilitySchema.default(observabilitySchema.parse({})),
+});
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type Environment = StackConfig["environment"];
+export type ClusterProvider = ClusterConfig["provider"];

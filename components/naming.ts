@@ -1,0 +1,26 @@
+// Names shared by several components (and by the policy pack's exemption config).
+
+/** Namespace of the microservices. */
+export const APP_NAMESPACE = "orders-apps";
+/** Namespace of Postgres and its backups. */
+export const DATA_NAMESPACE = "orders-data";
+/** Istio control plane. */
+export const ISTIO_NAMESPACE = "istio-system";
+/** Istio ingress gateway (the north-south edge when the mesh is on). */
+export const GATEWAY_NAMESPACE = "istio-ingress";
+/** kube-prometheus-stack (Prometheus Operator, Prometheus, Grafana). */
+export const MONITORING_NAMESPACE = "monitoring";
+/** Jaeger v2. */
+export const TRACING_NAMESPACE = "tracing";
+/** Traefik ingress controller (the edge when the mesh is off and the stack installs one). */
+export const INGRESS_NAMESPACE = "ingress-traefik";
+
+/** Labels every object of the platform carries. */
+export function platformLabels(environment: string, component: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/part-of": "orders-platform",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": component,
+        "orders-platform/environment": environment,
+    };
+}
