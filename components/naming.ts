@@ -24,3 +24,13 @@ export function platformLabels(environment: string, component: string): Record<s
         "orders-platform/environment": environment,
     };
 }
+
+/** Jaeger v2 collector Service (OTLP), the target of app and Istio traces. */
+export const JAEGER_COLLECTOR_HOST = `jaeger-collector.${TRACING_NAMESPACE}.svc.cluster.local`;
+export const OTLP_GRPC_PORT = 4317;
+export const OTLP_HTTP_PORT = 4318;
+
+/** Istio sidecar port serving merged app + proxy metrics (plain HTTP, outside mTLS). */
+export const ISTIO_MERGED_METRICS_PORT = 15020;
+/** istiod xDS/CA port every sidecar connects to. */
+export const ISTIOD_XDS_PORT = 15012;

@@ -1,0 +1,135 @@
+// Composition root: config -> cluster -> images -> platform (mesh, observability, database) -> apps.
+// Each step is a component; this file only wires their outputs together.
+import * as pulumi from "@pulumi/pulumi";
+import { trafficGraph } from "./components/appGraph";
+import { Cluster } from "./components/cluster";
+import { loadStackConfig } from "./components/config";
+import { AppImages } from "./components/images";
+import { Istio, MeshTraffic } from "./components/mesh";
+import { Observability } from "./components/observability";
+import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres } from "./components/workloads";
+
+const { config, catalog } = loadStackConfig();
+const { environment } = config;
+const protect = config.protect;
+
+// --- cluster ---------------------------------------------------------------
+const cluster = new Cluster("cluster", {
+    environment,
+    config: config.cluster,
+    appNames: [...catalog.keys()],
+    protect,
+});
+const k8sOpts = { provider: cluster.provider };
+
+// --- images ----------------------------------------------------------------
+const images = new AppImages("images", {
+    catalog,
+    apps: config.apps,
+    registry: cluster.registry,
+});
+
+// --- mesh control plane ------------------------------------------------------
+const istio = config.mesh.enabled
+    ? new Istio("istio", { environment, config: config.mesh, topology: cluster.topology }, k8sOpts)
+    : undefined;
+
+// --- observability -----------------------------------------------------------
+const observability = new Observability(
+    "observability",
+    {
+        environment,
+        config: config.observability,
+        mesh: config.mesh,
+        storageClassName: cluster.storageClassName,
+        catalog,
+        istio,
+    },
+    k8sOpts,
+);
+
+// --- namespaces, database --------------------------------------------------
+const namespaces = new AppNamespaces(
+    "namespaces",
+    { environment, sidecarInjection: config.mesh.enabled },
+    { ...k8sOpts, dependsOn: istio ? [istio] : [] },
+);
+
+const database = new Postgres(
+    "postgres",
+    {
+        environment,
+        config: config.database,
+        namespace: namespaces.dataNamespace,
+        appNamespace: namespaces.appNamespace,
+        databaseApps: [...catalog.values()].filter((a) => a.database).map((a) => a.name),
+        storageClassName: cluster.storageClassName,
+        backupTarget: cluster.backupTarget,
+        protect,
+    },
+    k8sOpts,
+);
+
+// --- apps ------------------------------------------------------------------
+const services: Record<string, MicroService> = {};
+for (const facts of catalog.values()) {
+    services[facts.name] = new MicroService(
+        facts.name,
+        {
+            environment,
+            facts,
+            config: config.apps[facts.name],
+            image: images.refs[facts.name],
+            namespace: namespaces.appNamespace,
+            databaseSecret: database.appSecrets[facts.name],
+            env: {
+                ...Object.fromEntries(
+                    facts.calls.map((callee) => {
+                        const target = catalog.get(callee)!;
+                        return [`${callee.toUpperCase()}_URL`, `http://${callee}.${namespaces.appNamespaceName}.svc.cluster.local:${target.port}`];
+                    }),
+                ),
+                ...(observability.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint } : {}),
+            },
+            meshEnabled: config.mesh.enabled,
+            topology: cluster.topology,
+        },
+        { ...k8sOpts, dependsOn: [database] },
+    );
+}
+
+// --- traffic: mesh routing or a plain Ingress ------------------------------
+const graph = trafficGraph(catalog, {
+    metricsScraping: config.observability.prometheus.enabled,
+    backups: config.database.backup.enabled,
+});
+
+new NetworkPolicies(
+    "network-policies",
+    { environment, graph, catalog, meshEnabled: config.mesh.enabled, namespaces },
+    k8sOpts,
+);
+
+const edge = istio
+    ? new MeshTraffic(
+          "mesh-traffic",
+          { environment, mesh: config.mesh, edge: config.edge, apps: config.apps, catalog, graph, namespaces, istio },
+          { ...k8sOpts, dependsOn: Object.values(services) },
+      )
+    : new IngressEdge(
+          "edge",
+          { environment, edge: config.edge, apps: config.apps, catalog, namespaces, services },
+          { ...k8sOpts, dependsOn: Object.values(services) },
+      );
+
+// --- stack outputs ---------------------------------------------------------
+export const stackEnvironment = environment;
+export const clusterProvider = config.cluster.provider;
+export const kubeconfig = pulumi.secret(cluster.kubeconfig);
+export const edgeUrl = edge.url;
+export const grafanaUrl = observability.grafanaUrl;
+export const jaegerUrl = observability.jaegerUrl;
+export const imageRefs = images.refs;
+export const appVersions = Object.fromEntries(
+    Object.entries(config.apps).map(([name, app]) => [name, { stable: app.version, canary: app.canary?.version, canaryWeight: app.canary?.weight ?? 0 }]),
+);

@@ -1,0 +1,197 @@
+// Runs Pulumi programs under `pulumi.runtime.setMocks` and returns what they registered.
+//
+//   const run = await runStack("prod", { "apps.users.canary.weight": 25 });
+//   run.byType("kubernetes:apps/v1:Deployment")
+//
+// No CLI, engine, cluster or cloud is involved: every resource registration is answered
+// by the mocks below, with provider-computed outputs from test/harness/mocks/*.ts.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { callResult, outputsFor } from "./mockRegistry";
+import { applyOverrides, PROJECT, PROJECT_ROOT, readStackFile, toRuntimeConfig } from "./stackConfig";
+
+export * from "./stackConfig";
+export { validateKubernetesObjects, kubernetesObjects } from "./schemas";
+export type { SchemaProblem } from "./schemas";
+
+// Load every area's provider mocks once.
+for (const file of fs.readdirSync(path.join(__dirname, "mocks")).sort()) {
+    if (/\.ts$/.test(file) && !file.endsWith(".d.ts")) require(path.join(__dirname, "mocks", file));
+}
+
+export interface CapturedResource {
+    type: string;
+    name: string;
+    urn: string;
+    /** Inputs as the program passed them, Outputs resolved, secrets unwrapped. */
+    inputs: Record<string, any>;
+    /** Inputs as serialized on the wire; secret values stay wrapped in Pulumi's secret envelope. */
+    wireInputs: Record<string, any>;
+    parent?: string;
+    custom: boolean;
+    protect: boolean;
+    retainOnDelete: boolean;
+    provider?: string;
+    dependsOn: string[];
+    ignoreChanges: string[];
+}
+
+export interface ProgramRun<T = unknown> {
+    resources: CapturedResource[];
+    /** What the program returned (for runStack: the module's exports, Outputs resolved). */
+    outputs: T;
+    /** Warnings the program logged through pulumi.log.warn. */
+    warnings: string[];
+    byType(type: string): CapturedResource[];
+    /** The one resource of a type with that name (throws when absent or ambiguous). */
+    get(type: string, name: string): CapturedResource;
+    find(predicate: (r: CapturedResource) => boolean): CapturedResource[];
+}
+
+export interface RunOptions {
+    stack?: string;
+    /** Full config map (`orders-platform:key` -> value). */
+    config?: Record<string, unknown>;
+    preview?: boolean;
+}
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+async function resolveDeep(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        return resolveDeep(await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve)));
+    }
+    if (pulumi.Resource.isInstance(value)) return value;
+    if (value instanceof Promise) return resolveDeep(await value);
+    if (Array.isArray(value)) return Promise.all(value.map(resolveDeep));
+    if (value && typeof value === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) out[k] = await resolveDeep(v);
+        return out;
+    }
+    return value;
+}
+
+let running = Promise.resolve();
+
+/** Runs `program` under mocks; runs are serialized because Pulumi's runtime state is global. */
+export function runProgram<T>(program: () => T | Promise<T>, options: RunOptions = {}): Promise<ProgramRun<Awaited<T>>> {
+    const result = running.then(() => runProgramNow(program, options));
+    running = result.then(
+        () => undefined,
+        () => undefined,
+    );
+    return result;
+}
+
+async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<Awaited<T>>> {
+    const stack = options.stack ?? "test";
+    const { values, secretKeys } = toRuntimeConfig(options.config ?? {});
+    const resources: CapturedResource[] = [];
+    const warnings: string[] = [];
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: args.custom ? `${args.name}-id` : undefined,
+                state: { ...args.inputs, ...outputsFor(args.type, args.name, args.inputs) },
+            }),
+            call: (args) => callResult(args.token, args.inputs),
+        },
+        PROJECT,
+        stack,
+        options.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(values, secretKeys);
+
+    // Wrap the mock monitor so we also see parent, protect, dependencies and providers.
+    const settings = require("@pulumi/pulumi/runtime/settings");
+    const monitor = settings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: any, res: any) => void) =>
+        register(req, (err: any, res: any) => {
+            if (!err) {
+                const wire = req.getObject()?.toJavaScript() ?? {};
+                resources.push({
+                    type: req.getType(),
+                    name: req.getName(),
+                    urn: res.getUrn(),
+                    inputs: unwrapSecrets(wire) as Record<string, any>,
+                    wireInputs: wire,
+                    parent: req.getParent() || undefined,
+                    custom: req.getCustom(),
+                    protect: req.getProtect() === true,
+                    retainOnDelete: req.getRetainondelete() === true,
+                    provider: req.getProvider() || undefined,
+                    dependsOn: req.getDependenciesList(),
+                    ignoreChanges: req.getIgnorechangesList(),
+                });
+            }
+            callback(err, res);
+        });
+
+    const logWarn = pulumi.log.warn;
+    (pulumi.log as { warn: typeof logWarn }).warn = async (msg: string) => {
+        warnings.push(msg);
+    };
+    try {
+        const returned = await program();
+        const outputs = (await resolveDeep(returned)) as Awaited<T>;
+        await settings.waitForRPCs();
+        return makeRun(resources, outputs, warnings);
+    } finally {
+        (pulumi.log as { warn: typeof logWarn }).warn = logWarn;
+    }
+}
+
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (Object.values(obj).includes(SECRET_SIG) && "value" in obj) return unwrapSecrets(obj.value);
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[]): ProgramRun<T> {
+    return {
+        resources,
+        outputs,
+        warnings,
+        byType: (type) => resources.filter((r) => r.type === type),
+        find: (predicate) => resources.filter(predicate),
+        get(type, name) {
+            const hits = resources.filter((r) => r.type === type && r.name === name);
+            if (hits.length !== 1) {
+                throw new Error(`expected one ${type} named ${name}, found ${hits.length} (of: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")})`);
+            }
+            return hits[0];
+        },
+    };
+}
+
+/** Drops the project's own modules from the require cache so index.ts runs afresh. */
+function forgetProjectModules(): void {
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(PROJECT_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+}
+
+/**
+ * Runs the real index.ts with the config of Pulumi.<stack>.yaml, plus overrides
+ * (`"apps.users.canary.weight": 25`; undefined deletes a key).
+ */
+export function runStack(stack: string, overrides: Record<string, unknown> = {}, options: { preview?: boolean } = {}) {
+    const config = applyOverrides(readStackFile(stack), overrides);
+    return runProgram(
+        () => {
+            forgetProjectModules();
+            return { ...require(path.join(PROJECT_ROOT, "index.ts")) } as Record<string, unknown>;
+        },
+        { stack, config, preview: options.preview },
+    );
+}
