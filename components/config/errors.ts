@@ -38,7 +38,6 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 
 // Walks wrappers (default, optional, pipe, effects) down to the object schema at `path`.
 // zod keeps its definitions under `_zod.def`; only the parts used here are touched.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function schemaAt(schema: any, path: ReadonlyArray<PropertyKey>): any {
     let cur = schema;
     const unwrap = () => {

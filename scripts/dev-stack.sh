@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the dev stack on a local kind cluster with a local file backend: no cloud account.
+#   npm run up        create/update the dev stack (kind cluster, registry, platform, apps)
+#   npm run preview   show what `up` would change, with the policy pack (advisory in dev)
+#   npm run destroy   delete everything, kind cluster and registry included
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+action="${1:-up}"
+stack="${STACK:-dev}"
+
+missing=()
+for tool in docker kind kubectl; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "error: the dev stack needs ${missing[*]} on PATH (Docker engine running, kind >= 0.27, kubectl)." >&2
+    echo "       See README.md, 'Prerequisites'." >&2
+    exit 1
+fi
+if ! docker info >/dev/null 2>&1; then
+    echo "error: docker is installed but its engine is not reachable (is the Docker daemon running?)" >&2
+    exit 1
+fi
+
+# Local state, outside any cloud. Override PULUMI_BACKEND_URL to share state.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
+mkdir -p .pulumi-state
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    # Only protects secrets of a throwaway local stack; set your own for anything shared.
+    export PULUMI_CONFIG_PASSPHRASE="orders-dev-local"
+    echo "note: PULUMI_CONFIG_PASSPHRASE not set; using the local dev passphrase"
+fi
+
+pulumi() { npx --no-install pulumi "$@"; }
+
+pulumi stack select "$stack" --create --non-interactive >/dev/null
+policy=(--policy-pack policy --policy-pack-config "policy/config/${stack}.json")
+
+case "$action" in
+    up) pulumi up --yes --stack "$stack" "${policy[@]}" ;;
+    preview) pulumi preview --diff --stack "$stack" "${policy[@]}" ;;
+    destroy) pulumi destroy --yes --stack "$stack" ;;
+    *)
+        echo "usage: $0 up|preview|destroy" >&2
+        exit 2
+        ;;
+esac
+
+if [ "$action" = "up" ]; then
+    echo
+    echo "edge:    $(pulumi stack output edgeUrl --stack "$stack")"
+    echo "grafana: $(pulumi stack output grafanaUrl --stack "$stack")"
+    echo "jaeger:  $(pulumi stack output jaegerUrl --stack "$stack")"
+fi

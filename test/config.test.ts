@@ -1,0 +1,122 @@
+import { strict as assert } from "node:assert";
+import { ConfigError, loadAppCatalog, parseStackConfig, RawConfig } from "../components/config";
+import { applyOverrides, readStackFile, SHIPPED_STACKS } from "./harness/stackConfig";
+
+const catalog = loadAppCatalog();
+
+/** The namespace-less raw config of a shipped stack, with dotted overrides applied. */
+function rawStack(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
+    const full = applyOverrides(readStackFile(stack), overrides);
+    return Object.fromEntries(
+        Object.entries(full)
+            .filter(([k]) => k.startsWith("orders-platform:"))
+            .map(([k, v]) => [k.slice("orders-platform:".length), v]),
+    );
+}
+
+function configError(stack: string, overrides: Record<string, unknown>): ConfigError {
+    try {
+        parseStackConfig(rawStack(stack, overrides), stack, catalog);
+    } catch (err) {
+        assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+        return err;
+    }
+    assert.fail(`expected ${JSON.stringify(overrides)} to be rejected`);
+}
+
+describe("stack config", () => {
+    for (const stack of SHIPPED_STACKS) {
+        it(`accepts the shipped ${stack} stack`, () => {
+            const config = parseStackConfig(rawStack(stack), stack, catalog);
+            assert.equal(config.environment, stack);
+            assert.deepEqual(Object.keys(config.apps).sort(), [...catalog.keys()].sort());
+        });
+    }
+
+    it("reads the values each environment needs", () => {
+        const dev = parseStackConfig(rawStack("dev"), "dev", catalog);
+        assert.equal(dev.cluster.provider, "kind");
+        assert.equal(dev.cluster.kind?.workers, 0);
+        assert.equal(dev.mesh.enabled, true);
+        assert.equal(dev.mesh.tracingSamplePercent, 100);
+        assert.equal(dev.protect, false);
+
+        const staging = parseStackConfig(rawStack("staging"), "staging", catalog);
+        assert.equal(staging.cluster.provider, "eks");
+        assert.equal(staging.cluster.eks?.azCount, 2);
+        assert.equal(staging.cluster.eks?.nodeGroup.desiredSize, 2);
+
+        const prod = parseStackConfig(rawStack("prod"), "prod", catalog);
+        assert.equal(prod.cluster.eks?.azCount, 3);
+        assert.deepEqual(prod.apps.users.autoscaling, { min: 3, max: 10, cpuPercent: 65 });
+        assert.deepEqual(prod.apps.users.canary, { version: "1.1.0", weight: 10, replicas: 1 });
+        assert.equal(prod.mesh.mtlsMode, "STRICT");
+        assert.equal(prod.database.backup.schedule, "0 2 * * *");
+        assert.equal(prod.database.backup.retentionDays, 30);
+        assert.equal(prod.protect, true);
+    });
+
+    it("fills defaults per environment without overriding stack values", () => {
+        const prod = parseStackConfig(rawStack("prod", { protect: undefined, "mesh.tracingSamplePercent": undefined }), "prod", catalog);
+        assert.equal(prod.protect, true, "prod protects by default");
+        assert.equal(prod.mesh.tracingSamplePercent, 1);
+        const staging = parseStackConfig(rawStack("staging", { protect: undefined }), "staging", catalog);
+        assert.equal(staging.protect, false);
+        const devOverride = parseStackConfig(rawStack("dev", { "mesh.tracingSamplePercent": 5 }), "dev", catalog);
+        assert.equal(devOverride.mesh.tracingSamplePercent, 5);
+    });
+
+    it("accepts numbers stored as strings by `pulumi config set --path`", () => {
+        const prod = parseStackConfig(rawStack("prod", { "apps.users.canary.weight": "25" }), "prod", catalog);
+        assert.equal(prod.apps.users.canary?.weight, 25);
+    });
+
+    it("switches a stack to GKE with one config change", () => {
+        const config = parseStackConfig(
+            rawStack("staging", { cluster: { provider: "gke", gke: { project: "orders-staging-1234", region: "europe-west1" } } }),
+            "staging",
+            catalog,
+        );
+        assert.equal(config.cluster.provider, "gke");
+        assert.equal(config.cluster.gke?.releaseChannel, "REGULAR");
+    });
+
+    describe("rejects bad values with the key, the value and what is allowed", () => {
+        const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+            [
+                "an unknown cluster provider",
+                { "cluster.provider": "aks" },
+                /orders-platform:cluster\.provider = "aks": must be one of kind \| eks \| gke \| existing/,
+            ],
+            ["a canary weight of 130", { "apps.users.canary.weight": 130 }, /orders-platform:apps\.users\.canary\.weight = 130: must be a whole number from 0 to 100/],
+            ["version latest", { "apps.orders.version": "latest" }, /orders-platform:apps\.orders\.version = "latest": must be a SemVer version like 1\.4\.2 .*"latest"/],
+            ["replicas -1", { "apps.orders.replicas": -1 }, /orders-platform:apps\.orders\.replicas = -1: must be a whole number from 1 to 50/],
+            [
+                "a typo in a key",
+                { "apps.users.replcas": 2 },
+                /orders-platform:apps\.users\.replcas = 2: unknown key; allowed keys here: version, replicas, resources, autoscaling, canary, logLevel/,
+            ],
+            ["a typo in a top-level key", { "obsevability": { grafana: { enabled: true } } }, /orders-platform:obsevability = .*: unknown key; allowed keys here: environment, protect, cluster/],
+            ["an unknown app", { "apps.payments": { version: "1.0.0" } }, /orders-platform:apps\.payments: unknown app; apps in this checkout: orders, users/],
+            ["a missing cloud section", { "cluster.eks": undefined }, /orders-platform:cluster\.eks = \(not set\): is required when provider is "eks"/],
+            ["limits below requests", { "apps.users.resources.limits.memory": "64Mi" }, /orders-platform:apps\.users\.resources\.limits\.memory = "64Mi": must be >= requests\.memory \(256Mi\)/],
+            ["a canary equal to the stable version", { "apps.users.canary.version": "1.0.0" }, /orders-platform:apps\.users\.canary\.version = "1\.0\.0": must differ from the stable version 1\.0\.0/],
+            ["a bad cron schedule", { "database.backup.schedule": "daily" }, /orders-platform:database\.backup\.schedule = "daily": must be a 5-field cron schedule/],
+            ["TLS without a certificate secret", { "edge.tls.secretName": undefined }, /orders-platform:edge\.tls\.secretName = \(not set\): secretName is required when tls\.enabled is true/],
+            ["autoscaling max below min", { "apps.users.autoscaling.max": 2 }, /orders-platform:apps\.users\.autoscaling\.max = 2: max must be >= min/],
+            ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
+        ];
+        for (const [what, overrides, expected] of cases) {
+            it(what, () => {
+                const err = configError("prod", overrides);
+                assert.match(err.message, expected);
+                assert.match(err.message, /^invalid stack config for stack "prod":/);
+            });
+        }
+
+        it("reports every problem at once", () => {
+            const err = configError("prod", { "apps.users.canary.weight": 130, "cluster.provider": "aks", "apps.orders.replicas": -1 });
+            assert.equal(err.problems.length, 3, err.message);
+        });
+    });
+});
