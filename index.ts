@@ -19,6 +19,7 @@ const cluster = new Cluster("cluster", {
     config: config.cluster,
     appNames: [...catalog.keys()],
     protect,
+    backupRetentionDays: config.database.backup.retentionDays,
 });
 const k8sOpts = { provider: cluster.provider };
 
@@ -51,7 +52,7 @@ const observability = new Observability(
 // --- namespaces, database --------------------------------------------------
 const namespaces = new AppNamespaces(
     "namespaces",
-    { environment, sidecarInjection: config.mesh.enabled },
+    { environment, sidecarInjection: config.mesh.enabled, protect },
     { ...k8sOpts, dependsOn: istio ? [istio] : [] },
 );
 
@@ -66,6 +67,7 @@ const database = new Postgres(
         storageClassName: cluster.storageClassName,
         backupTarget: cluster.backupTarget,
         protect,
+        meshEnabled: config.mesh.enabled,
     },
     k8sOpts,
 );
@@ -106,19 +108,54 @@ const graph = trafficGraph(catalog, {
 
 new NetworkPolicies(
     "network-policies",
-    { environment, graph, catalog, meshEnabled: config.mesh.enabled, namespaces },
+    {
+        environment,
+        graph,
+        catalog,
+        meshEnabled: config.mesh.enabled,
+        namespaces,
+        tracing: config.observability.jaeger.enabled,
+        backupTarget: cluster.backupTarget.kind,
+    },
     k8sOpts,
 );
 
 const edge = istio
     ? new MeshTraffic(
           "mesh-traffic",
-          { environment, mesh: config.mesh, edge: config.edge, apps: config.apps, catalog, graph, namespaces, istio },
+          {
+              environment,
+              mesh: config.mesh,
+              edge: config.edge,
+              apps: config.apps,
+              catalog,
+              graph,
+              namespaces,
+              istio,
+              // kind maps these host ports to the gateway's NodePorts.
+              publicPorts:
+                  config.cluster.provider === "kind" && config.cluster.kind
+                      ? { http: config.cluster.kind.httpPort, https: config.cluster.kind.httpsPort }
+                      : undefined,
+              tracing: config.observability.jaeger.enabled,
+          },
           { ...k8sOpts, dependsOn: Object.values(services) },
       )
     : new IngressEdge(
           "edge",
-          { environment, edge: config.edge, apps: config.apps, catalog, namespaces, services },
+          {
+              environment,
+              edge: config.edge,
+              apps: config.apps,
+              catalog,
+              namespaces,
+              services,
+              // kind publishes the edge NodePorts on these host ports.
+              exposure:
+                  config.cluster.provider === "kind" && config.cluster.kind
+                      ? { type: "NodePort", hostPorts: { http: config.cluster.kind.httpPort, https: config.cluster.kind.httpsPort } }
+                      : undefined,
+          },
           { ...k8sOpts, dependsOn: Object.values(services) },
       );
 

@@ -50,3 +50,9 @@ export interface ClusterOutputs {
     topology: ClusterTopology;
     backupTarget: BackupTarget;
 }
+
+/**
+ * NodePorts of the edge Service (Istio ingress gateway or Traefik) on clusters without a cloud
+ * load balancer. kind maps them to the host ports `cluster.kind.httpPort` / `httpsPort`.
+ */
+export const EDGE_NODE_PORTS = { http: 30080, https: 30443 } as const;

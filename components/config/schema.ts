@@ -160,6 +160,8 @@ const eksSchema = z.strictObject({
     endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
+    /** NAT gateways for node egress: one shared (cheaper) or one per AZ (survives an AZ outage). */
+    natGateways: z.enum(["single", "perAz"], { error: "must be single or perAz" }).default("single"),
 });
 
 const gkeSchema = z.strictObject({
@@ -256,12 +258,20 @@ const trafficSchema = z.strictObject({
             maxEjectionPercent: int(1, 100).default(50),
         })
         .default({ consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 }),
+    /** DestinationRule connection pool limits per client sidecar. */
+    connectionPool: z
+        .strictObject({
+            maxConnections: int(1, 100000).default(1024),
+            http1MaxPendingRequests: int(1, 100000).default(1024),
+            http2MaxRequests: int(1, 100000).default(1024),
+        })
+        .default({ maxConnections: 1024, http1MaxPendingRequests: 1024, http2MaxRequests: 1024 }),
 });
 
 export const meshSchema = z.strictObject({
     enabled: bool().default(true),
     /** Version of Istio's Helm charts (base, istiod, gateway). */
-    istioVersion: pattern(/^\d+\.\d+\.\d+$/, 'a pinned Istio version like "1.28.1"').default("1.28.1"),
+    istioVersion: pattern(/^\d+\.\d+\.\d+$/, 'a pinned Istio version like "1.30.3"').default("1.30.3"),
     mtlsMode: z.enum(["STRICT", "PERMISSIVE"], { error: "must be STRICT or PERMISSIVE" }).default("STRICT"),
     /** Percentage of requests traced (0..100). */
     tracingSamplePercent: z.preprocess(
@@ -271,9 +281,33 @@ export const meshSchema = z.strictObject({
     gateway: z
         .strictObject({
             replicas: int(1, 20).default(1),
+            /** Upper bound of the gateway HPA; unset (or <= replicas) = a fixed replica count. */
+            maxReplicas: int(1, 50).optional(),
             serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" }).default("LoadBalancer"),
+            resources: resourcesSchema.default({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
         })
-        .default({ replicas: 1, serviceType: "LoadBalancer" }),
+        .refine((g) => g.maxReplicas === undefined || g.maxReplicas >= g.replicas, {
+            error: "maxReplicas must be >= replicas",
+            path: ["maxReplicas"],
+        })
+        .default({
+            replicas: 1,
+            serviceType: "LoadBalancer",
+            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        }),
+    istiod: z
+        .strictObject({
+            /** istiod pods; default: 2 (with a PodDisruptionBudget) on multi-node clusters, else 1. */
+            replicas: int(1, 10).optional(),
+            resources: resourcesSchema.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
+        })
+        .default({ resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } } }),
+    /** Resources of every injected sidecar (global.proxy.resources). */
+    proxy: z
+        .strictObject({
+            resources: resourcesSchema.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
+        })
+        .default({ resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "512Mi" } } }),
     /** Request header that forces the canary: `<header>: always`. */
     canaryHeader: pattern(/^[a-z0-9-]+$/, "a lowercase HTTP header name").default("x-canary"),
     traffic: trafficSchema.default(trafficSchema.parse({})),
@@ -299,6 +333,9 @@ export const edgeSchema = z.strictObject({
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
+const PROMETHEUS_RESOURCES = { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
+const JAEGER_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
+
 export const observabilitySchema = z
     .strictObject({
         prometheus: z
@@ -308,16 +345,22 @@ export const observabilitySchema = z
                 storageSize: memory().default("10Gi"),
                 scrapeInterval: pattern(DURATION, 'a duration like "30s"').default("30s"),
                 /** kube-prometheus-stack chart version. */
-                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("79.5.0"),
+                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("88.5.3"),
+                /** Prometheus server container; memory grows with series count and retention. */
+                resources: resourcesSchema.default(PROMETHEUS_RESOURCES),
             })
-            .default({ enabled: true, retention: "15d", storageSize: "10Gi", scrapeInterval: "30s", chartVersion: "79.5.0" }),
+            .default({ enabled: true, retention: "15d", storageSize: "10Gi", scrapeInterval: "30s", chartVersion: "88.5.3", resources: PROMETHEUS_RESOURCES }),
         grafana: z.strictObject({ enabled: bool().default(true) }).default({ enabled: true }),
         jaeger: z
             .strictObject({
                 enabled: bool().default(true),
-                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("4.1.0"),
+                /** jaegertracing/jaeger chart version (4.x deploys Jaeger v2). */
+                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("4.11.1"),
+                /** Traces kept by the in-memory store (oldest are evicted first). */
+                maxTraces: int(1000, 10000000).default(50000),
+                resources: resourcesSchema.default(JAEGER_RESOURCES),
             })
-            .default({ enabled: true, chartVersion: "4.1.0" }),
+            .default({ enabled: true, chartVersion: "4.11.1", maxTraces: 50000, resources: JAEGER_RESOURCES }),
     })
     .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
         error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",

@@ -1,0 +1,42 @@
+import { intFromEnv, RunningService, ServiceClient, ServiceDefinition, startService, StartOptions, urlFromEnv } from "@orders-platform/service-kit";
+import manifest from "../package.json";
+import { migrations } from "./migrations";
+import { orderRoutes } from "./orders";
+import { UsersClient } from "./usersClient";
+
+export const ordersService: ServiceDefinition = {
+    manifest,
+    migrations,
+    build: ({ db, env, log, metrics, tracer }) => {
+        const client = new ServiceClient({
+            name: "users",
+            baseUrl: urlFromEnv(env, "USERS_URL", ["http:", "https:"]) ?? "http://127.0.0.1:8081",
+            timeoutMs: intFromEnv(env, "USERS_TIMEOUT_MS", 1_000, 10, 60_000),
+            retries: intFromEnv(env, "USERS_RETRIES", 1, 0, 5),
+            retryBackoffMs: 50,
+            breakerThreshold: intFromEnv(env, "USERS_BREAKER_THRESHOLD", 5, 1, 1_000),
+            breakerResetMs: intFromEnv(env, "USERS_BREAKER_RESET_MS", 5_000, 100, 600_000),
+            log,
+            registry: metrics.registry,
+            tracer,
+        });
+        const users = new UsersClient(client);
+        return {
+            routes: orderRoutes(db, users),
+            readiness: [
+                {
+                    name: "users",
+                    check: async () => {
+                        const res = await client.probe("/healthz");
+                        if (res.status !== 200) throw new Error(`users /healthz answered ${res.status}`);
+                    },
+                },
+            ],
+            close: () => client.close(),
+        };
+    },
+};
+
+export function startOrders(opts: StartOptions = {}): Promise<RunningService> {
+    return startService(ordersService, opts);
+}

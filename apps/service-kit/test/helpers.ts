@@ -1,0 +1,197 @@
+// Test helpers shared by the apps' HTTP tests: fresh databases (real PostgreSQL and PGlite),
+// a JSON HTTP client and a stub server.
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import type { Env } from "../src/config";
+
+export const ADMIN_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
+
+let pgReachable: Promise<boolean> | undefined;
+
+export function isPostgresReachable(): Promise<boolean> {
+    return (pgReachable ??= (async () => {
+        const c = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3_000 });
+        try {
+            await c.connect();
+            await c.query("SELECT 1");
+            return true;
+        } catch {
+            return false;
+        } finally {
+            await c.end().catch(() => undefined);
+        }
+    })());
+}
+
+async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
+    const c = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5_000 });
+    await c.connect();
+    try {
+        return await fn(c);
+    } finally {
+        await c.end();
+    }
+}
+
+export interface TestDatabase {
+    url: string;
+    drop(): Promise<void>;
+}
+
+/** A fresh, uniquely named database on the test server; `drop` removes it. */
+export async function createPgDatabase(prefix: string): Promise<TestDatabase> {
+    const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+    await admin((c) => c.query(`CREATE DATABASE "${name}"`));
+    const url = new URL(ADMIN_URL);
+    url.pathname = "/" + name;
+    return {
+        url: url.toString(),
+        drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    };
+}
+
+export type BackendName = "postgres" | "pglite";
+
+export interface Backend {
+    name: BackendName;
+    /** Environment giving an app its own fresh database on this backend. */
+    env(app: string): Promise<Env>;
+    /** Drops what `env` created. */
+    cleanup(): Promise<void>;
+}
+
+export function makeBackend(name: BackendName, prefix: string): Backend {
+    const dbs: TestDatabase[] = [];
+    let shared: Promise<TestDatabase> | undefined;
+    return {
+        name,
+        async env(): Promise<Env> {
+            if (name === "pglite") return { DATA_DIR: "memory://" };
+            // Both apps share one database, as they may in a small installation.
+            shared ??= createPgDatabase(prefix).then((db) => (dbs.push(db), db));
+            return { DATABASE_URL: (await shared).url };
+        },
+        async cleanup() {
+            await Promise.all(dbs.map((d) => d.drop()));
+        },
+    };
+}
+
+/**
+ * Runs `body` once per backend. The PostgreSQL variant fails when the server is unreachable,
+ * unless SKIP_PG_TESTS=1 (then it is skipped, loudly).
+ */
+export function forEachBackend(title: string, prefix: string, body: (backend: () => Backend) => void): void {
+    for (const name of ["pglite", "postgres"] as const) {
+        describe(`${title} [${name}]`, function () {
+            let backend: Backend | undefined;
+            before(async function () {
+                if (name === "postgres" && !(await isPostgresReachable())) {
+                    if (process.env.SKIP_PG_TESTS === "1") {
+                        console.warn(`\n!!! PostgreSQL at ${ADMIN_URL} is unreachable: SKIPPING "${title}" against PostgreSQL (SKIP_PG_TESTS=1) !!!\n`);
+                        this.skip();
+                    }
+                    throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (start it, or set SKIP_PG_TESTS=1 to skip these tests)`);
+                }
+                backend = makeBackend(name, prefix);
+            });
+            after(async () => {
+                await backend?.cleanup();
+            });
+            body(() => backend!);
+        });
+    }
+}
+
+/** Quiet logs in tests unless TEST_LOGS=1. */
+export const quiet = { write: (line: string) => (process.env.TEST_LOGS === "1" ? process.stdout.write(line) : true) };
+
+export interface HttpResult {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    text: string;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    body: any;
+    ms: number;
+}
+
+/** One HTTP request with a fresh connection; `body` objects are sent as JSON. */
+export function request(
+    base: string,
+    method: string,
+    path: string,
+    opts: { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+    const started = performance.now();
+    const url = new URL(path, base);
+    const payload = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+    const headers: Record<string, string> = { ...opts.headers };
+    if (payload !== undefined) {
+        if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
+        headers["content-length"] = String(Buffer.byteLength(payload));
+    }
+    return new Promise((resolve, reject) => {
+        const req = http.request(url, { method, headers, agent: false }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => {
+                const text = Buffer.concat(chunks).toString("utf8");
+                let body: unknown;
+                try {
+                    body = text ? JSON.parse(text) : undefined;
+                } catch {
+                    body = undefined;
+                }
+                resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, ms: performance.now() - started });
+            });
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        if (payload !== undefined) req.write(payload);
+        req.end();
+    });
+}
+
+export interface Stub {
+    url: string;
+    port: number;
+    requests: number;
+    close(): Promise<void>;
+}
+
+/** A throwaway HTTP server (e.g. a users service that is slow or failing). */
+export async function stubServer(handler: http.RequestListener): Promise<Stub> {
+    const sockets = new Set<import("node:net").Socket>();
+    const stub: Stub = { url: "", port: 0, requests: 0, close: async () => undefined };
+    const server = http.createServer((req, res) => {
+        stub.requests++;
+        handler(req, res);
+    });
+    server.on("connection", (s) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    stub.port = (server.address() as AddressInfo).port;
+    stub.url = `http://127.0.0.1:${stub.port}`;
+    stub.close = () =>
+        new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => r());
+        });
+    return stub;
+}
+
+/** A port on which nothing listens. */
+export async function closedPort(): Promise<number> {
+    const s = http.createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return port;
+}
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+export const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

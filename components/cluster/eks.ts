@@ -1,0 +1,360 @@
+// EKS variant: VPC, IAM, cluster with access entries, managed node group, IRSA, EBS CSI + gp3,
+// ECR repositories and the backup bucket. Raw @pulumi/aws resources, no higher-level wrapper.
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { EksConfig } from "../config";
+import {
+    backupBucketPolicy,
+    CLUSTER_ADMIN_ACCESS_POLICY,
+    CLUSTER_ROLE_POLICIES,
+    clusterKmsPolicy,
+    EBS_CSI_POLICY,
+    EBS_CSI_SERVICE_ACCOUNT,
+    ecrLifecyclePolicy,
+    ecrRepositoryName,
+    gp3StorageClass,
+    irsaAssumeRolePolicy,
+    NODE_ROLE_POLICIES,
+    serviceAssumeRolePolicy,
+    subnetLayout,
+    VPC_CNI_CONFIGURATION,
+    VPC_CNI_POLICY,
+    VPC_CNI_SERVICE_ACCOUNT,
+} from "./eksSpec";
+import { eksKubeconfig } from "./kubeconfigSpec";
+import { BACKUP_SERVICE_ACCOUNT } from "./types";
+import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
+
+/** Days control-plane logs are kept in CloudWatch (EKS would otherwise keep them forever). */
+const CONTROL_PLANE_LOG_RETENTION_DAYS = 90;
+
+const policyName = (arn: string) => arn.split("/").pop()!;
+
+export function createEks(name: string, cfg: EksConfig, args: VariantArgs): VariantOutputs {
+    const { environment, protect, parent } = args;
+    const clusterName = `orders-${environment}`;
+    const provider = new aws.Provider(`${name}-aws`, { region: cfg.region, defaultTags: { tags: cloudLabels(environment) } }, { parent });
+    const opts: pulumi.CustomResourceOptions = { parent, provider };
+    const protectedOpts: pulumi.CustomResourceOptions = { ...opts, protect };
+    const invokeOpts = { parent, provider };
+
+    // --- network: private subnets for nodes, public ones for load balancers and NAT ---
+    const azs = aws.getAvailabilityZonesOutput({ state: "available" }, invokeOpts);
+    const layout = subnetLayout(cfg.vpcCidr, cfg.azCount);
+    const vpc = new aws.ec2.Vpc(
+        `${name}-vpc`,
+        { cidrBlock: cfg.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { Name: clusterName } },
+        opts,
+    );
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: clusterName } }, opts);
+    const publicRoutes = new aws.ec2.RouteTable(
+        `${name}-public`,
+        { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: { Name: `${clusterName}-public` } },
+        opts,
+    );
+    const clusterTag = `kubernetes.io/cluster/${clusterName}`;
+    const publicSubnets = layout.public.map((cidr, i) => {
+        const subnet = new aws.ec2.Subnet(
+            `${name}-public-${i}`,
+            {
+                vpcId: vpc.id,
+                cidrBlock: cidr,
+                availabilityZone: azs.names[i],
+                mapPublicIpOnLaunch: false,
+                tags: { Name: `${clusterName}-public-${i}`, "kubernetes.io/role/elb": "1", [clusterTag]: "shared" },
+            },
+            opts,
+        );
+        new aws.ec2.RouteTableAssociation(`${name}-public-${i}`, { subnetId: subnet.id, routeTableId: publicRoutes.id }, opts);
+        return subnet;
+    });
+    const natCount = cfg.natGateways === "perAz" ? cfg.azCount : 1;
+    const nats = Array.from({ length: natCount }, (_, i) => {
+        const eip = new aws.ec2.Eip(`${name}-nat-${i}`, { domain: "vpc", tags: { Name: `${clusterName}-nat-${i}` } }, opts);
+        return new aws.ec2.NatGateway(
+            `${name}-nat-${i}`,
+            { allocationId: eip.id, subnetId: publicSubnets[i].id, tags: { Name: `${clusterName}-nat-${i}` } },
+            { ...opts, dependsOn: [igw] },
+        );
+    });
+    const privateSubnets = layout.private.map((cidr, i) => {
+        const subnet = new aws.ec2.Subnet(
+            `${name}-private-${i}`,
+            {
+                vpcId: vpc.id,
+                cidrBlock: cidr,
+                availabilityZone: azs.names[i],
+                tags: { Name: `${clusterName}-private-${i}`, "kubernetes.io/role/internal-elb": "1", [clusterTag]: "shared" },
+            },
+            opts,
+        );
+        const routes = new aws.ec2.RouteTable(
+            `${name}-private-${i}`,
+            {
+                vpcId: vpc.id,
+                routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nats[Math.min(i, natCount - 1)].id }],
+                tags: { Name: `${clusterName}-private-${i}` },
+            },
+            opts,
+        );
+        new aws.ec2.RouteTableAssociation(`${name}-private-${i}`, { subnetId: subnet.id, routeTableId: routes.id }, opts);
+        return subnet;
+    });
+
+    // --- control plane ---
+    const clusterRole = new aws.iam.Role(
+        `${name}-cluster-role`,
+        { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("eks.amazonaws.com")) },
+        opts,
+    );
+    const clusterRolePolicies = CLUSTER_ROLE_POLICIES.map(
+        (arn) => new aws.iam.RolePolicyAttachment(`${name}-cluster-${policyName(arn)}`, { role: clusterRole.name, policyArn: arn }, opts),
+    );
+    const secretsKey = new aws.kms.Key(
+        `${name}-secrets`,
+        { description: `${clusterName} Kubernetes Secrets envelope encryption`, enableKeyRotation: true, deletionWindowInDays: 30 },
+        protectedOpts,
+    );
+    const secretsKeyPolicy = new aws.iam.RolePolicy(
+        `${name}-cluster-kms`,
+        { role: clusterRole.id, policy: secretsKey.arn.apply((arn) => JSON.stringify(clusterKmsPolicy(arn))) },
+        opts,
+    );
+    const logGroup = new aws.cloudwatch.LogGroup(
+        `${name}-control-plane-logs`,
+        { name: `/aws/eks/${clusterName}/cluster`, retentionInDays: CONTROL_PLANE_LOG_RETENTION_DAYS },
+        opts,
+    );
+    const cluster = new aws.eks.Cluster(
+        `${name}-eks`,
+        {
+            name: clusterName,
+            version: cfg.kubernetesVersion,
+            roleArn: clusterRole.arn,
+            vpcConfig: {
+                subnetIds: [...privateSubnets, ...publicSubnets].map((s) => s.id),
+                endpointPrivateAccess: true,
+                endpointPublicAccess: true,
+                publicAccessCidrs: cfg.endpointPublicAccessCidrs,
+            },
+            enabledClusterLogTypes: cfg.controlPlaneLogs,
+            // Access entries only (no aws-auth ConfigMap); the deployer gets an explicit entry below.
+            accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
+            encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+            deletionProtection: protect,
+        },
+        { ...protectedOpts, dependsOn: [...clusterRolePolicies, secretsKeyPolicy, logGroup] },
+    );
+
+    // --- access entries: the deploying identity and the configured admins ---
+    const caller = aws.getCallerIdentityOutput({}, invokeOpts);
+    // An assumed-role ARN (sts) is not a valid principal; the issuing IAM role is.
+    const deployerArn = aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn;
+    // adminPrincipalArns must not repeat the deployer: EKS allows one entry per principal.
+    const admins: Array<{ id: string; arn: pulumi.Input<string> }> = [
+        { id: "deployer", arn: deployerArn },
+        ...cfg.adminPrincipalArns.map((arn, i) => ({ id: `admin-${i}`, arn })),
+    ];
+    const accessPolicies = admins.map(({ id, arn }) => {
+        const entry = new aws.eks.AccessEntry(
+            `${name}-access-${id}`,
+            { clusterName: cluster.name, principalArn: arn, type: "STANDARD" },
+            opts,
+        );
+        return new aws.eks.AccessPolicyAssociation(
+            `${name}-access-${id}`,
+            {
+                clusterName: cluster.name,
+                principalArn: entry.principalArn,
+                policyArn: CLUSTER_ADMIN_ACCESS_POLICY,
+                accessScope: { type: "cluster" },
+            },
+            opts,
+        );
+    });
+
+    // --- IRSA ---
+    const issuerUrl = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
+    const oidc = new aws.iam.OpenIdConnectProvider(`${name}-oidc`, { url: issuerUrl, clientIdLists: ["sts.amazonaws.com"] }, opts);
+    const irsaRole = (id: string, sa: { namespace: string; name: string }) =>
+        new aws.iam.Role(
+            `${name}-${id}`,
+            {
+                assumeRolePolicy: pulumi
+                    .all([oidc.arn, issuerUrl])
+                    .apply(([oidcProviderArn, oidcIssuerUrl]) =>
+                        JSON.stringify(
+                            irsaAssumeRolePolicy({ oidcProviderArn, oidcIssuerUrl, namespace: sa.namespace, serviceAccount: sa.name }),
+                        ),
+                    ),
+            },
+            opts,
+        );
+
+    // --- nodes: the CNI add-on (with its own IRSA role) must exist before nodes can become Ready ---
+    const cniRole = irsaRole("vpc-cni-role", VPC_CNI_SERVICE_ACCOUNT);
+    const cniPolicy = new aws.iam.RolePolicyAttachment(
+        `${name}-vpc-cni-${policyName(VPC_CNI_POLICY)}`,
+        { role: cniRole.name, policyArn: VPC_CNI_POLICY },
+        opts,
+    );
+    const vpcCni = new aws.eks.Addon(
+        `${name}-vpc-cni`,
+        {
+            clusterName: cluster.name,
+            addonName: "vpc-cni",
+            serviceAccountRoleArn: cniRole.arn,
+            configurationValues: JSON.stringify(VPC_CNI_CONFIGURATION),
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "OVERWRITE",
+        },
+        { ...opts, dependsOn: [cniPolicy] },
+    );
+    const nodeRole = new aws.iam.Role(
+        `${name}-node-role`,
+        { assumeRolePolicy: JSON.stringify(serviceAssumeRolePolicy("ec2.amazonaws.com")) },
+        opts,
+    );
+    const nodeRolePolicies = NODE_ROLE_POLICIES.map(
+        (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${policyName(arn)}`, { role: nodeRole.name, policyArn: arn }, opts),
+    );
+    const nodeGroup = new aws.eks.NodeGroup(
+        `${name}-nodes`,
+        {
+            clusterName: cluster.name,
+            nodeRoleArn: nodeRole.arn,
+            subnetIds: privateSubnets.map((s) => s.id),
+            instanceTypes: cfg.nodeGroup.instanceTypes,
+            amiType: "AL2023_x86_64_STANDARD",
+            capacityType: "ON_DEMAND",
+            diskSize: cfg.nodeGroup.diskSizeGiB,
+            scalingConfig: { minSize: cfg.nodeGroup.minSize, maxSize: cfg.nodeGroup.maxSize, desiredSize: cfg.nodeGroup.desiredSize },
+            updateConfig: { maxUnavailable: 1 },
+            labels: { "orders-platform/node-group": "default" },
+        },
+        // A cluster autoscaler owns desiredSize after creation.
+        { ...protectedOpts, dependsOn: [...nodeRolePolicies, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] },
+    );
+
+    // --- storage: EBS CSI driver (IRSA) and an encrypted gp3 default class ---
+    const ebsRole = irsaRole("ebs-csi-role", EBS_CSI_SERVICE_ACCOUNT);
+    const ebsPolicy = new aws.iam.RolePolicyAttachment(
+        `${name}-ebs-csi-${policyName(EBS_CSI_POLICY)}`,
+        { role: ebsRole.name, policyArn: EBS_CSI_POLICY },
+        opts,
+    );
+    const ebsCsi = new aws.eks.Addon(
+        `${name}-ebs-csi`,
+        {
+            clusterName: cluster.name,
+            addonName: "aws-ebs-csi-driver",
+            serviceAccountRoleArn: ebsRole.arn,
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "OVERWRITE",
+        },
+        // The controller Deployment needs nodes to become ACTIVE.
+        { ...opts, dependsOn: [ebsPolicy, nodeGroup] },
+    );
+
+    const kubeconfig = pulumi.secret(
+        pulumi
+            .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
+            .apply(([n, endpoint, ca]) =>
+                eksKubeconfig({ clusterName: n, endpoint, certificateAuthorityData: ca.data ?? "", region: cfg.region }),
+            ),
+    );
+    const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent, dependsOn: [nodeGroup, ebsCsi, ...accessPolicies] });
+    const storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, gp3StorageClass({ reclaimPolicy: protect ? "Retain" : "Delete" }), {
+        parent,
+        provider: k8sProvider,
+    });
+
+    // --- ECR: one repository per app ---
+    const repositories = new Map<string, aws.ecr.Repository>();
+    for (const app of args.appNames) {
+        const repo = new aws.ecr.Repository(
+            `${name}-ecr-${app}`,
+            {
+                name: ecrRepositoryName(environment, app),
+                imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true },
+                encryptionConfigurations: [{ encryptionType: "KMS" }],
+                forceDelete: !protect,
+            },
+            protectedOpts,
+        );
+        new aws.ecr.LifecyclePolicy(
+            `${name}-ecr-${app}`,
+            { repository: repo.name, policy: JSON.stringify(ecrLifecyclePolicy(cfg.ecrKeepImages)) },
+            opts,
+        );
+        repositories.set(app, repo);
+    }
+    const registryServer = pulumi.interpolate`${caller.accountId}.dkr.ecr.${cfg.region}.amazonaws.com`;
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: caller.accountId }, invokeOpts);
+
+    // --- backups: S3 bucket + IRSA role for exactly the backup ServiceAccount ---
+    const bucket = new aws.s3.Bucket(
+        `${name}-backups`,
+        { bucketPrefix: `orders-${environment}-pg-backups-`, forceDestroy: !protect },
+        protectedOpts,
+    );
+    new aws.s3.BucketVersioning(`${name}-backups`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-backups`,
+        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+        opts,
+    );
+    new aws.s3.BucketPublicAccessBlock(
+        `${name}-backups`,
+        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        opts,
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+        `${name}-backups`,
+        {
+            bucket: bucket.id,
+            rules: [
+                {
+                    id: "expire-backups",
+                    status: "Enabled",
+                    filter: {},
+                    expiration: { days: args.backupRetentionDays },
+                    noncurrentVersionExpiration: { noncurrentDays: args.backupRetentionDays },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+            ],
+        },
+        opts,
+    );
+    const backupRole = irsaRole("backup-role", BACKUP_SERVICE_ACCOUNT);
+    new aws.iam.RolePolicy(
+        `${name}-backup-s3`,
+        { role: backupRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn))) },
+        opts,
+    );
+
+    return {
+        provider: k8sProvider,
+        kubeconfig,
+        registry: {
+            server: registryServer,
+            repository(app) {
+                const repo = repositories.get(app);
+                if (!repo) throw new Error(`no ECR repository for app "${app}" (known: ${[...repositories.keys()].join(", ")})`);
+                return repo.repositoryUrl;
+            },
+            credentials: pulumi.secret(
+                pulumi.all([token.userName, token.password]).apply(([username, password]) => ({ username, password })),
+            ),
+        },
+        storageClassName: storageClass.metadata.name,
+        backupTarget: {
+            kind: "s3",
+            bucket: bucket.bucket,
+            region: cfg.region,
+            serviceAccountAnnotations: backupRole.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn })),
+        },
+    };
+}

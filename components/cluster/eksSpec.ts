@@ -1,0 +1,160 @@
+// Pure builders for the EKS variant: subnet layout, IAM policy documents, ECR lifecycle, gp3 StorageClass.
+
+/** Managed policies of the EKS control-plane role (nothing else: no wildcard inline policies). */
+export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"] as const;
+
+/**
+ * Managed policies of the node role: join the cluster and pull from ECR. The VPC CNI gets its
+ * permissions through its own IRSA role, and `...PullOnly` (not `...ReadOnly`) because nodes only pull.
+ */
+export const NODE_ROLE_POLICIES = [
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+] as const;
+
+export const VPC_CNI_POLICY = "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy";
+/** ServiceAccount of the VPC CNI DaemonSet. */
+export const VPC_CNI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "aws-node" } as const;
+export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+/** ServiceAccount of the EBS CSI controller (installed by the EKS add-on). */
+export const EBS_CSI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "ebs-csi-controller-sa" } as const;
+export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+export const GP3_STORAGE_CLASS = "gp3";
+
+function ipToInt(ip: string): number {
+    const parts = ip.split(".").map(Number);
+    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address ${ip}`);
+    return parts.reduce((acc, p) => acc * 256 + p, 0);
+}
+
+function intToIp(n: number): string {
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** The `index`-th subnet of `cidr` with prefix length `newPrefix`. */
+export function subnetOf(cidr: string, newPrefix: number, index: number): string {
+    const [ip, prefixText] = cidr.split("/");
+    const prefix = Number(prefixText);
+    if (newPrefix < prefix || newPrefix > 32) throw new Error(`cannot cut /${newPrefix} subnets out of ${cidr}`);
+    const count = 2 ** (newPrefix - prefix);
+    if (index < 0 || index >= count) throw new Error(`${cidr} has only ${count} /${newPrefix} subnets (asked for #${index})`);
+    const size = 2 ** (32 - prefix);
+    const base = ipToInt(ip) - (ipToInt(ip) % size);
+    return `${intToIp(base + index * 2 ** (32 - newPrefix))}/${newPrefix}`;
+}
+
+export interface SubnetLayout {
+    /** One per AZ: nodes and pods (the VPC CNI gives pods VPC addresses, so these are large). */
+    private: string[];
+    /** One per AZ: load balancers and NAT gateways only. */
+    public: string[];
+}
+
+/**
+ * Splits the VPC into eighths: the first `azCount` eighths are private subnets, the last eighth is
+ * cut into eight small public subnets. Up to 6 AZs; no overlaps by construction.
+ */
+export function subnetLayout(vpcCidr: string, azCount: number): SubnetLayout {
+    const prefix = Number(vpcCidr.split("/")[1]);
+    if (prefix > 22) throw new Error(`VPC ${vpcCidr} is too small; use /22 or larger`);
+    if (azCount < 1 || azCount > 7) throw new Error(`azCount must be 1..7, got ${azCount}`);
+    return {
+        private: Array.from({ length: azCount }, (_, i) => subnetOf(vpcCidr, prefix + 3, i)),
+        public: Array.from({ length: azCount }, (_, i) => subnetOf(vpcCidr, prefix + 6, 7 * 8 + i)),
+    };
+}
+
+export interface PolicyDocument {
+    Version: "2012-10-17";
+    Statement: Array<Record<string, unknown>>;
+}
+
+/** Trust policy for an AWS service principal (EKS control plane, EC2 nodes). */
+export function serviceAssumeRolePolicy(service: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+    };
+}
+
+/** IRSA trust: only this Kubernetes ServiceAccount of this cluster may assume the role. */
+export function irsaAssumeRolePolicy(args: {
+    oidcProviderArn: string;
+    oidcIssuerUrl: string;
+    namespace: string;
+    serviceAccount: string;
+}): PolicyDocument {
+    const issuer = args.oidcIssuerUrl.replace(/^https:\/\//, "");
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Effect: "Allow",
+                Principal: { Federated: args.oidcProviderArn },
+                Action: "sts:AssumeRoleWithWebIdentity",
+                Condition: {
+                    StringEquals: {
+                        [`${issuer}:sub`]: `system:serviceaccount:${args.namespace}:${args.serviceAccount}`,
+                        [`${issuer}:aud`]: "sts.amazonaws.com",
+                    },
+                },
+            },
+        ],
+    };
+}
+
+/** The control plane envelope-encrypts Secrets with this key. */
+export function clusterKmsPolicy(keyArn: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], Resource: keyArn }],
+    };
+}
+
+/** Backup job: read/write/list/delete objects in its bucket, nothing else. */
+export function backupBucketPolicy(bucketArn: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [
+            { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn },
+            { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: `${bucketArn}/*` },
+        ],
+    };
+}
+
+/** ECR lifecycle: keep the newest `keep` images of any tag, expire older ones. */
+export function ecrLifecyclePolicy(keep: number) {
+    return {
+        rules: [
+            {
+                rulePriority: 1,
+                description: `keep the last ${keep} images`,
+                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
+                action: { type: "expire" },
+            },
+        ],
+    };
+}
+
+/** ECR repository name of an app in an environment. */
+export function ecrRepositoryName(environment: string, app: string): string {
+    return `orders-platform/${environment}/${app}`;
+}
+
+/** Default StorageClass: encrypted gp3 via the EBS CSI driver, bound where the pod lands. */
+export function gp3StorageClass(args: { reclaimPolicy: "Delete" | "Retain" }) {
+    return {
+        metadata: {
+            name: GP3_STORAGE_CLASS,
+            annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+        },
+        provisioner: "ebs.csi.aws.com",
+        parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+        reclaimPolicy: args.reclaimPolicy,
+        volumeBindingMode: "WaitForFirstConsumer",
+        allowVolumeExpansion: true,
+    };
+}
+
+/** VPC CNI add-on settings: enforce Kubernetes NetworkPolicies (off by default on EKS). */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;

@@ -1,0 +1,223 @@
+// GKE variant: VPC-native network, regional private-node cluster with Workload Identity,
+// a separate autoscaling node pool, Artifact Registry and the backup bucket.
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { GkeConfig } from "../config";
+import {
+    artifactImageRepository,
+    artifactRegistryHost,
+    artifactRepositoryId,
+    gkeClusterName,
+    GKE_STORAGE_CLASS,
+    NODE_SERVICE_ACCOUNT_ROLES,
+    PODS_RANGE,
+    SERVICES_RANGE,
+    serviceAccountId,
+    workloadIdentityMember,
+    workloadPool,
+} from "./gkeSpec";
+import { gkeKubeconfig } from "./kubeconfigSpec";
+import { BACKUP_SERVICE_ACCOUNT } from "./types";
+import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
+
+export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): VariantOutputs {
+    const { environment, protect, parent } = args;
+    const clusterName = gkeClusterName(environment);
+    const labels = cloudLabels(environment);
+    const provider = new gcp.Provider(`${name}-gcp`, { project: cfg.project, region: cfg.region, defaultLabels: labels }, { parent });
+    const opts: pulumi.CustomResourceOptions = { parent, provider };
+    const protectedOpts: pulumi.CustomResourceOptions = { ...opts, protect };
+
+    // --- network: VPC-native subnet with secondary ranges, Cloud NAT for private nodes ---
+    const network = new gcp.compute.Network(
+        `${name}-vpc`,
+        { name: clusterName, autoCreateSubnetworks: false, routingMode: "REGIONAL" },
+        opts,
+    );
+    const subnet = new gcp.compute.Subnetwork(
+        `${name}-subnet`,
+        {
+            name: clusterName,
+            network: network.id,
+            region: cfg.region,
+            ipCidrRange: cfg.subnetCidr,
+            privateIpGoogleAccess: true,
+            secondaryIpRanges: [
+                { rangeName: PODS_RANGE, ipCidrRange: cfg.podsCidr },
+                { rangeName: SERVICES_RANGE, ipCidrRange: cfg.servicesCidr },
+            ],
+        },
+        opts,
+    );
+    const router = new gcp.compute.Router(`${name}-router`, { name: clusterName, network: network.id, region: cfg.region }, opts);
+    new gcp.compute.RouterNat(
+        `${name}-nat`,
+        {
+            name: clusterName,
+            router: router.name,
+            region: cfg.region,
+            natIpAllocateOption: "AUTO_ONLY",
+            sourceSubnetworkIpRangesToNat: "ALL_SUBNETWORKS_ALL_IP_RANGES",
+            logConfig: { enable: true, filter: "ERRORS_ONLY" },
+        },
+        opts,
+    );
+
+    // --- node identity: a dedicated service account with the minimal node role ---
+    const nodeSa = new gcp.serviceaccount.Account(
+        `${name}-nodes-sa`,
+        { accountId: serviceAccountId(environment, "nodes"), displayName: `${clusterName} GKE nodes` },
+        opts,
+    );
+    for (const role of NODE_SERVICE_ACCOUNT_ROLES) {
+        new gcp.projects.IAMMember(
+            `${name}-nodes-${role.split("/")[1]}`,
+            { project: cfg.project, role, member: pulumi.interpolate`serviceAccount:${nodeSa.email}` },
+            opts,
+        );
+    }
+
+    // --- cluster: regional, default pool removed, Workload Identity, Dataplane V2 (enforces NetworkPolicy) ---
+    const cluster = new gcp.container.Cluster(
+        `${name}-gke`,
+        {
+            name: clusterName,
+            location: cfg.region,
+            network: network.id,
+            subnetwork: subnet.id,
+            networkingMode: "VPC_NATIVE",
+            ipAllocationPolicy: { clusterSecondaryRangeName: PODS_RANGE, servicesSecondaryRangeName: SERVICES_RANGE },
+            removeDefaultNodePool: true,
+            initialNodeCount: 1,
+            releaseChannel: { channel: cfg.releaseChannel },
+            workloadIdentityConfig: { workloadPool: workloadPool(cfg.project) },
+            datapathProvider: "ADVANCED_DATAPATH",
+            privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
+            masterAuthorizedNetworksConfig: {
+                cidrBlocks: cfg.masterAuthorizedCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `allowed ${cidrBlock}` })),
+            },
+            enableShieldedNodes: true,
+            deletionProtection: protect,
+        },
+        protectedOpts,
+    );
+    const nodePool = new gcp.container.NodePool(
+        `${name}-nodes`,
+        {
+            cluster: cluster.id,
+            location: cfg.region,
+            initialNodeCount: cfg.nodesPerZone.min,
+            // Per zone: a regional pool has nodes in every zone of the region.
+            autoscaling: { minNodeCount: cfg.nodesPerZone.min, maxNodeCount: cfg.nodesPerZone.max },
+            management: { autoRepair: true, autoUpgrade: true },
+            nodeConfig: {
+                machineType: cfg.machineType,
+                diskType: "pd-balanced",
+                serviceAccount: nodeSa.email,
+                oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                workloadMetadataConfig: { mode: "GKE_METADATA" },
+                shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+                labels: { "orders-platform/node-pool": "default" },
+            },
+        },
+        // The autoscaler owns the node count after creation.
+        { ...protectedOpts, ignoreChanges: ["initialNodeCount"] },
+    );
+
+    const kubeconfig = pulumi.secret(
+        pulumi
+            .all([cluster.name, cluster.endpoint, cluster.masterAuth])
+            .apply(([n, endpoint, auth]) =>
+                gkeKubeconfig({
+                    project: cfg.project,
+                    location: cfg.region,
+                    clusterName: n,
+                    endpoint,
+                    certificateAuthorityData: auth.clusterCaCertificate ?? "",
+                }),
+            ),
+    );
+    const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent, dependsOn: [nodePool] });
+
+    // --- Artifact Registry: one Docker repository, immutable tags; nodes may pull from it ---
+    const repository = new gcp.artifactregistry.Repository(
+        `${name}-registry`,
+        {
+            repositoryId: artifactRepositoryId(environment),
+            location: cfg.region,
+            format: "DOCKER",
+            description: `orders-platform ${environment} images`,
+            dockerConfig: { immutableTags: true },
+        },
+        protectedOpts,
+    );
+    new gcp.artifactregistry.RepositoryIamMember(
+        `${name}-registry-nodes`,
+        {
+            repository: repository.name,
+            location: cfg.region,
+            role: "roles/artifactregistry.reader",
+            member: pulumi.interpolate`serviceAccount:${nodeSa.email}`,
+        },
+        opts,
+    );
+    const clientConfig = gcp.organizations.getClientConfigOutput({ parent, provider });
+
+    // --- backups: GCS bucket + a Google service account bound to exactly the backup ServiceAccount ---
+    const bucket = new gcp.storage.Bucket(
+        `${name}-backups`,
+        {
+            name: `${cfg.project}-orders-${environment}-pg-backups`,
+            location: cfg.region,
+            uniformBucketLevelAccess: true,
+            publicAccessPrevention: "enforced",
+            versioning: { enabled: true },
+            lifecycleRules: [
+                { action: { type: "Delete" }, condition: { age: args.backupRetentionDays } },
+                { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: args.backupRetentionDays } },
+            ],
+            forceDestroy: !protect,
+        },
+        protectedOpts,
+    );
+    const backupSa = new gcp.serviceaccount.Account(
+        `${name}-backup-sa`,
+        { accountId: serviceAccountId(environment, "pg-backup"), displayName: `${clusterName} Postgres backups` },
+        opts,
+    );
+    new gcp.storage.BucketIAMMember(
+        `${name}-backup-objects`,
+        { bucket: bucket.name, role: "roles/storage.objectAdmin", member: pulumi.interpolate`serviceAccount:${backupSa.email}` },
+        opts,
+    );
+    new gcp.serviceaccount.IAMMember(
+        `${name}-backup-workload-identity`,
+        {
+            serviceAccountId: backupSa.name,
+            role: "roles/iam.workloadIdentityUser",
+            member: workloadIdentityMember(cfg.project, BACKUP_SERVICE_ACCOUNT),
+        },
+        // The identity pool exists once the cluster does.
+        { ...opts, dependsOn: [cluster] },
+    );
+
+    return {
+        provider: k8sProvider,
+        kubeconfig,
+        registry: {
+            // Derived from the repository so pushes wait for it.
+            server: repository.name.apply(() => artifactRegistryHost(cfg.region)),
+            repository: (app) => repository.repositoryId.apply((id) => artifactImageRepository(cfg.region, cfg.project, id, app)),
+            credentials: pulumi.secret(clientConfig.accessToken.apply((password) => ({ username: "oauth2accesstoken", password }))),
+        },
+        storageClassName: pulumi.output(GKE_STORAGE_CLASS),
+        backupTarget: {
+            kind: "gcs",
+            bucket: bucket.name,
+            serviceAccountAnnotations: backupSa.email.apply((email): Record<string, string> => ({
+                "iam.gke.io/gcp-service-account": email,
+            })),
+        },
+    };
+}

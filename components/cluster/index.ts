@@ -1,0 +1,74 @@
+// The cluster of a stack: one variant per `cluster.provider`, all with the same outputs.
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterConfig, Environment } from "../config";
+import { createEks } from "./eks";
+import { createExisting } from "./existing";
+import { createGke } from "./gke";
+import { createKind } from "./kind";
+import { clusterTopology } from "./topology";
+import type { BackupTarget, ClusterOutputs, ClusterTopology, RegistryInfo } from "./types";
+import type { VariantArgs, VariantOutputs } from "./variant";
+
+export * from "./types";
+export { clusterTopology } from "./topology";
+
+export interface ClusterArgs {
+    environment: Environment;
+    config: ClusterConfig;
+    /** Apps that get an image repository (ECR creates one per app). */
+    appNames: string[];
+    /** Protect the cluster, node pools, registries and backup storage; enable cloud deletion protection. */
+    protect: boolean;
+    /** Days backups live in cloud storage before the bucket lifecycle deletes them. Default 7. */
+    backupRetentionDays?: number;
+}
+
+export class Cluster extends pulumi.ComponentResource implements ClusterOutputs {
+    public readonly provider: k8s.Provider;
+    public readonly kubeconfig: pulumi.Output<string>;
+    public readonly registry: RegistryInfo;
+    public readonly storageClassName: pulumi.Output<string>;
+    public readonly topology: ClusterTopology;
+    public readonly backupTarget: BackupTarget;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("orders-platform:cluster:Cluster", name, {}, opts);
+        const variantArgs: VariantArgs = {
+            environment: args.environment,
+            appNames: args.appNames,
+            protect: args.protect,
+            backupRetentionDays: args.backupRetentionDays ?? 7,
+            parent: this,
+        };
+        const out = createVariant(name, args.config, variantArgs);
+        this.provider = out.provider;
+        this.kubeconfig = pulumi.secret(out.kubeconfig);
+        this.registry = out.registry;
+        this.storageClassName = out.storageClassName;
+        this.topology = clusterTopology(args.config);
+        this.backupTarget = out.backupTarget;
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            registryServer: this.registry.server,
+            storageClassName: this.storageClassName,
+            backupTarget: this.backupTarget.kind,
+        });
+    }
+}
+
+function createVariant(name: string, config: ClusterConfig, args: VariantArgs): VariantOutputs {
+    const missing = (key: string): never => {
+        throw new Error(`orders-platform:cluster.${key} is required when cluster.provider is "${config.provider}"`);
+    };
+    switch (config.provider) {
+        case "kind":
+            return createKind(name, config.kind ?? missing("kind"), args);
+        case "eks":
+            return createEks(name, config.eks ?? missing("eks"), args);
+        case "gke":
+            return createGke(name, config.gke ?? missing("gke"), args);
+        case "existing":
+            return createExisting(name, config.existing ?? missing("existing"), args);
+    }
+}

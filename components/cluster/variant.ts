@@ -1,0 +1,21 @@
+// What the Cluster component hands each provider variant, and what a variant returns.
+import type * as pulumi from "@pulumi/pulumi";
+import type { ClusterOutputs } from "./types";
+
+export interface VariantArgs {
+    environment: string;
+    appNames: string[];
+    protect: boolean;
+    /** Days backups are kept in cloud storage (bucket lifecycle). */
+    backupRetentionDays: number;
+    /** Parent of every resource the variant creates. */
+    parent: pulumi.Resource;
+}
+
+/** Topology is derived from config by the Cluster itself (plain booleans), the rest by the variant. */
+export type VariantOutputs = Omit<ClusterOutputs, "topology">;
+
+/** Labels/tags every cloud resource carries (keys valid for AWS tags and GCP labels alike). */
+export function cloudLabels(environment: string): Record<string, string> {
+    return { "part-of": "orders-platform", environment, "managed-by": "pulumi" };
+}

@@ -1,0 +1,101 @@
+// North-south and east-west traffic through the mesh: the edge Gateway, per-app routing with
+// the canary split, mesh-wide mTLS, AuthorizationPolicies from the app graph, and tracing.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { TrafficEdge } from "../appGraph";
+import type { AppCatalog, AppConfig, EdgeConfig, Environment, MeshConfig } from "../config";
+import { DATA_NAMESPACE, platformLabels } from "../naming";
+import { authorizationPolicies } from "./authorizationSpec";
+import type { Istio } from "./istio";
+import { destinationRuleSpec, GATEWAY_NAME, gatewaySpec, peerAuthenticationSpec, telemetrySpec, virtualServiceSpec } from "./trafficSpec";
+
+/** The part of the workloads' AppNamespaces this component needs. */
+export interface MeshNamespaces {
+    appNamespace: pulumi.Output<string>;
+    dataNamespace: pulumi.Output<string>;
+    appNamespaceName: string;
+}
+
+export interface MeshTrafficArgs {
+    environment: Environment;
+    mesh: MeshConfig;
+    edge: EdgeConfig;
+    apps: Record<string, AppConfig>;
+    catalog: AppCatalog;
+    graph: TrafficEdge[];
+    namespaces: MeshNamespaces;
+    istio: Istio;
+    /** Host ports in front of the gateway (kind's port mappings); default 80/443. */
+    publicPorts?: { http: number; https: number };
+    /** Send Istio spans to the tracing backend (Jaeger); default true. */
+    tracing?: boolean;
+}
+
+/** Public URL of the edge: https when TLS is on; non-default ports spelled out. */
+export function edgeUrl(edge: EdgeConfig, publicPorts?: { http: number; https: number }): string {
+    if (edge.tls.enabled) {
+        const port = publicPorts?.https ?? 443;
+        return `https://${edge.host}${port === 443 ? "" : `:${port}`}`;
+    }
+    const port = publicPorts?.http ?? 80;
+    return `http://${edge.host}${port === 80 ? "" : `:${port}`}`;
+}
+
+export class MeshTraffic extends pulumi.ComponentResource {
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: MeshTrafficArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("orders-platform:mesh:MeshTraffic", name, {}, opts);
+        const { environment, mesh, edge, apps, catalog, graph, namespaces, istio } = args;
+        const labels = platformLabels(environment, "mesh-traffic");
+        // Every Istio object needs the CRDs and istiod's validation webhook.
+        const after = { parent: this, dependsOn: istio.ready };
+        const custom = (
+            apiVersion: string,
+            kind: string,
+            objName: string,
+            namespace: pulumi.Input<string>,
+            spec: Record<string, unknown>,
+            urnName = objName,
+        ) =>
+            new k8s.apiextensions.CustomResource(
+                urnName,
+                { apiVersion, kind, metadata: { name: objName, namespace, labels }, spec },
+                after,
+            );
+
+        custom("networking.istio.io/v1", "Gateway", GATEWAY_NAME, istio.gatewayNamespace, gatewaySpec(edge));
+
+        for (const facts of catalog.values()) {
+            const app = apps[facts.name];
+            if (!app) throw new Error(`app ${facts.name} has no config`);
+            custom("networking.istio.io/v1", "DestinationRule", facts.name, namespaces.appNamespace, destinationRuleSpec(facts, app, mesh));
+            custom(
+                "networking.istio.io/v1",
+                "VirtualService",
+                facts.name,
+                namespaces.appNamespace,
+                virtualServiceSpec(facts, app, mesh, edge),
+            );
+        }
+
+        custom(
+            "security.istio.io/v1",
+            "PeerAuthentication",
+            "default",
+            istio.systemNamespace,
+            peerAuthenticationSpec(mesh),
+            "mesh-default",
+        );
+        for (const p of authorizationPolicies(graph)) {
+            const namespace = p.namespace === DATA_NAMESPACE ? namespaces.dataNamespace : namespaces.appNamespace;
+            custom("security.istio.io/v1", "AuthorizationPolicy", p.name, namespace, p.spec, `${p.namespace}-${p.name}`);
+        }
+        if (args.tracing ?? true) {
+            custom("telemetry.istio.io/v1", "Telemetry", "mesh-default", istio.systemNamespace, telemetrySpec(mesh));
+        }
+
+        this.url = pulumi.output(edgeUrl(edge, args.publicPorts));
+        this.registerOutputs({ url: this.url });
+    }
+}

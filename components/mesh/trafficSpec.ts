@@ -1,0 +1,146 @@
+// Istio traffic objects as pure functions of config: the edge Gateway, one DestinationRule and
+// one VirtualService per app, mesh-wide mTLS and tracing. The canary weight only ever reaches
+// the VirtualService, so moving it never touches a Deployment.
+import type { AppConfig, AppFacts, EdgeConfig, MeshConfig } from "../config";
+import { APP_NAMESPACE, GATEWAY_NAMESPACE } from "../naming";
+import { GATEWAY_SELECTOR, TRACING_PROVIDER } from "./istioValues";
+
+export const GATEWAY_NAME = "orders-gateway";
+/** How VirtualServices refer to the edge Gateway. */
+export const GATEWAY_REF = `${GATEWAY_NAMESPACE}/${GATEWAY_NAME}`;
+/** Istio's reserved name for "every sidecar". */
+export const MESH_GATEWAY = "mesh";
+export const STABLE_SUBSET = "stable";
+export const CANARY_SUBSET = "canary";
+/** Header value that forces the canary: `<mesh.canaryHeader>: always`. */
+export const CANARY_HEADER_VALUE = "always";
+
+export type Spec = Record<string, unknown>;
+
+export function appHost(app: string, namespace: string = APP_NAMESPACE): string {
+    return `${app}.${namespace}.svc.cluster.local`;
+}
+
+// --- route math ---------------------------------------------------------------
+
+export interface WeightedSubset {
+    subset: typeof STABLE_SUBSET | typeof CANARY_SUBSET;
+    weight: number;
+}
+
+/**
+ * Traffic split of an app. With a canary both subsets stay listed (100-w / w), so a new weight
+ * changes nothing but the numbers; without one, everything goes to stable.
+ */
+export function trafficSplit(app: Pick<AppConfig, "canary">): WeightedSubset[] {
+    if (!app.canary) return [{ subset: STABLE_SUBSET, weight: 100 }];
+    const weight = Math.min(100, Math.max(0, Math.round(app.canary.weight)));
+    return [
+        { subset: STABLE_SUBSET, weight: 100 - weight },
+        { subset: CANARY_SUBSET, weight },
+    ];
+}
+
+// --- Gateway ------------------------------------------------------------------------
+
+export function gatewaySpec(edge: EdgeConfig): Spec {
+    const hosts = [edge.host];
+    const servers: Spec[] = [
+        {
+            port: { number: 80, name: "http", protocol: "HTTP" },
+            hosts,
+            ...(edge.tls.enabled ? { tls: { httpsRedirect: true } } : {}),
+        },
+    ];
+    if (edge.tls.enabled) {
+        servers.push({
+            port: { number: 443, name: "https", protocol: "HTTPS" },
+            hosts,
+            // The Secret lives in the gateway's namespace (istio-ingress).
+            tls: { mode: "SIMPLE", credentialName: edge.tls.secretName },
+        });
+    }
+    return { selector: { ...GATEWAY_SELECTOR }, servers };
+}
+
+// --- DestinationRule -------------------------------------------------------------------
+
+export function destinationRuleSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig): Spec {
+    const { connectionPool, outlierDetection } = mesh.traffic;
+    const subsets: Spec[] = [{ name: STABLE_SUBSET, labels: { version: app.version } }];
+    if (app.canary) subsets.push({ name: CANARY_SUBSET, labels: { version: app.canary.version } });
+    return {
+        host: appHost(facts.name),
+        trafficPolicy: {
+            ...(mesh.mtlsMode === "STRICT" ? { tls: { mode: "ISTIO_MUTUAL" } } : {}),
+            connectionPool: {
+                tcp: { maxConnections: connectionPool.maxConnections },
+                http: {
+                    http1MaxPendingRequests: connectionPool.http1MaxPendingRequests,
+                    http2MaxRequests: connectionPool.http2MaxRequests,
+                },
+            },
+            outlierDetection: {
+                consecutive5xxErrors: outlierDetection.consecutive5xxErrors,
+                interval: outlierDetection.interval,
+                baseEjectionTime: outlierDetection.baseEjectionTime,
+                maxEjectionPercent: outlierDetection.maxEjectionPercent,
+            },
+        },
+        subsets,
+    };
+}
+
+// --- VirtualService ------------------------------------------------------------------------
+
+/** From the edge only the public API is routed: the prefix itself and everything below it. */
+export function edgeMatches(apiPrefix: string, extra: Spec = {}): Spec[] {
+    return [
+        { gateways: [GATEWAY_REF], uri: { exact: apiPrefix }, ...extra },
+        { gateways: [GATEWAY_REF], uri: { prefix: `${apiPrefix}/` }, ...extra },
+    ];
+}
+
+function retries(mesh: MeshConfig): Spec {
+    const r = mesh.traffic.retries;
+    return r.attempts === 0 ? { attempts: 0 } : { attempts: r.attempts, perTryTimeout: r.perTryTimeout, retryOn: r.retryOn };
+}
+
+export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig, edge: EdgeConfig): Spec {
+    const host = appHost(facts.name);
+    const destination = (subset: string) => ({ host, subset, port: { number: facts.port } });
+    const common = { timeout: mesh.traffic.timeout, retries: retries(mesh) };
+    const http: Spec[] = [];
+    if (app.canary) {
+        const forced = { headers: { [mesh.canaryHeader]: { exact: CANARY_HEADER_VALUE } } };
+        http.push({
+            name: "canary-override",
+            match: [...edgeMatches(facts.apiPrefix, forced), { gateways: [MESH_GATEWAY], ...forced }],
+            route: [{ destination: destination(CANARY_SUBSET), weight: 100 }],
+            ...common,
+        });
+    }
+    http.push({
+        name: "split",
+        match: [...edgeMatches(facts.apiPrefix), { gateways: [MESH_GATEWAY] }],
+        route: trafficSplit(app).map((s) => ({ destination: destination(s.subset), weight: s.weight })),
+        ...common,
+    });
+    return {
+        hosts: [edge.host, host],
+        gateways: [GATEWAY_REF, MESH_GATEWAY],
+        http,
+    };
+}
+
+// --- mesh-wide mTLS and tracing ----------------------------------------------------------------
+
+export function peerAuthenticationSpec(mesh: MeshConfig): Spec {
+    return { mtls: { mode: mesh.mtlsMode } };
+}
+
+export function telemetrySpec(mesh: MeshConfig): Spec {
+    return {
+        tracing: [{ providers: [{ name: TRACING_PROVIDER }], randomSamplingPercentage: mesh.tracingSamplePercent }],
+    };
+}

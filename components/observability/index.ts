@@ -1,0 +1,10 @@
+export { Observability } from "./observability";
+export type { ObservabilityArgs } from "./observability";
+export * from "./names";
+export { grafanaAccess, jaegerAccess, prometheusAccess, DISABLED } from "./access";
+export { loadDashboards, selectDashboards, dashboardConfigMapName, DASHBOARDS_DIR } from "./dashboards";
+export type { Dashboard } from "./dashboards";
+export { jaegerValues, jaegerCollectorConfig, collectorServiceSpec, OTLP_HTTP_ENDPOINT } from "./jaegerSpec";
+export { monitorSpecs, appPodMonitor, istiodServiceMonitor, istioProxyPodMonitor, jaegerServiceMonitor } from "./monitorSpecs";
+export type { MonitorObject } from "./monitorSpecs";
+export { kubePrometheusStackValues, retentionSize, alertmanagerConfig } from "./prometheusStackSpec";

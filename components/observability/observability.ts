@@ -1,0 +1,169 @@
+// Metrics, dashboards and traces: kube-prometheus-stack (Prometheus Operator, Prometheus,
+// Alertmanager, Grafana), the platform's monitors and dashboards, and Jaeger v2. Every part is
+// switched by config; nothing is exposed outside the cluster.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AppCatalog, Environment, MeshConfig, ObservabilityConfig } from "../config";
+import type { Istio } from "../mesh";
+import { MONITORING_NAMESPACE, platformLabels, TRACING_NAMESPACE } from "../naming";
+import { grafanaAccess, jaegerAccess, prometheusAccess } from "./access";
+import { dashboardConfigMapName, loadDashboards, selectDashboards } from "./dashboards";
+import { collectorServiceSpec, jaegerValues, OTLP_HTTP_ENDPOINT } from "./jaegerSpec";
+import { MONITORING_API_VERSION, monitorSpecs } from "./monitorSpecs";
+import {
+    DASHBOARD_LABEL,
+    DASHBOARD_LABEL_VALUE,
+    GRAFANA_ADMIN_SECRET,
+    GRAFANA_ADMIN_USER,
+    GRAFANA_PASSWORD_KEY,
+    GRAFANA_USER_KEY,
+    JAEGER_CHART,
+    JAEGER_CHART_REPO,
+    JAEGER_COLLECTOR_SERVICE,
+    JAEGER_RELEASE,
+    PROMETHEUS_CHART,
+    PROMETHEUS_CHART_REPO,
+    PROMETHEUS_RELEASE,
+} from "./names";
+import { observabilityNamespaceLabels } from "./namespaceSpec";
+import { kubePrometheusStackValues } from "./prometheusStackSpec";
+
+export interface ObservabilityArgs {
+    environment: Environment;
+    config: ObservabilityConfig;
+    mesh: MeshConfig;
+    /** StorageClass of the Prometheus volume. */
+    storageClassName: pulumi.Input<string>;
+    catalog: AppCatalog;
+    /** The mesh control plane, when enabled: its monitors are created after it. */
+    istio?: Istio;
+}
+
+export class Observability extends pulumi.ComponentResource {
+    /** OTLP/HTTP endpoint of the Jaeger collector for the apps; undefined when Jaeger is off. */
+    public readonly otlpEndpoint: string | undefined;
+    /** Port-forward command and local URL of Grafana, or "disabled". */
+    public readonly grafanaUrl: pulumi.Output<string>;
+    /** Port-forward command and local URL of the Jaeger UI, or "disabled". */
+    public readonly jaegerUrl: pulumi.Output<string>;
+    /** Port-forward command of Prometheus (the canary tool's --prometheus-url), or "disabled". */
+    public readonly prometheusUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("orders-platform:observability:Observability", name, {}, opts);
+        const { environment, config, catalog } = args;
+        const labels = platformLabels(environment, "observability");
+        const prometheusOn = config.prometheus.enabled;
+        const grafanaOn = prometheusOn && config.grafana.enabled;
+        const jaegerOn = config.jaeger.enabled;
+
+        const namespace = (nsName: string) =>
+            new k8s.core.v1.Namespace(
+                nsName,
+                { metadata: { name: nsName, labels: observabilityNamespaceLabels(environment, nsName) } },
+                { parent: this },
+            );
+
+        let stack: k8s.helm.v4.Chart | undefined;
+        if (prometheusOn) {
+            const monitoring = namespace(MONITORING_NAMESPACE);
+            const dependsOn: pulumi.Resource[] = [monitoring];
+
+            if (grafanaOn) {
+                const password = new random.RandomPassword("grafana-admin-password", { length: 32, special: false }, { parent: this });
+                dependsOn.push(
+                    new k8s.core.v1.Secret(
+                        GRAFANA_ADMIN_SECRET,
+                        {
+                            metadata: { name: GRAFANA_ADMIN_SECRET, namespace: monitoring.metadata.name, labels },
+                            type: "Opaque",
+                            stringData: { [GRAFANA_USER_KEY]: GRAFANA_ADMIN_USER, [GRAFANA_PASSWORD_KEY]: pulumi.secret(password.result) },
+                        },
+                        { parent: this },
+                    ),
+                );
+                for (const dashboard of selectDashboards(loadDashboards(), args.mesh.enabled)) {
+                    const cmName = dashboardConfigMapName(dashboard);
+                    new k8s.core.v1.ConfigMap(
+                        cmName,
+                        {
+                            metadata: {
+                                name: cmName,
+                                namespace: monitoring.metadata.name,
+                                labels: { ...labels, [DASHBOARD_LABEL]: DASHBOARD_LABEL_VALUE },
+                            },
+                            data: { [`${dashboard.id}.json`]: dashboard.json },
+                        },
+                        { parent: this },
+                    );
+                }
+            }
+
+            stack = new k8s.helm.v4.Chart(
+                PROMETHEUS_RELEASE,
+                {
+                    name: PROMETHEUS_RELEASE,
+                    chart: PROMETHEUS_CHART,
+                    version: config.prometheus.chartVersion,
+                    namespace: monitoring.metadata.name,
+                    repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
+                    values: kubePrometheusStackValues(config, args.storageClassName),
+                },
+                { parent: this, dependsOn },
+            );
+        }
+
+        let jaeger: k8s.helm.v4.Chart | undefined;
+        if (jaegerOn) {
+            const tracing = namespace(TRACING_NAMESPACE);
+            jaeger = new k8s.helm.v4.Chart(
+                JAEGER_RELEASE,
+                {
+                    name: JAEGER_RELEASE,
+                    chart: JAEGER_CHART,
+                    version: config.jaeger.chartVersion,
+                    namespace: tracing.metadata.name,
+                    repositoryOpts: { repo: JAEGER_CHART_REPO },
+                    values: jaegerValues(config),
+                },
+                { parent: this, dependsOn: [tracing] },
+            );
+            new k8s.core.v1.Service(
+                JAEGER_COLLECTOR_SERVICE,
+                { metadata: { name: JAEGER_COLLECTOR_SERVICE, namespace: tracing.metadata.name, labels }, spec: collectorServiceSpec() },
+                { parent: this },
+            );
+        }
+
+        if (stack) {
+            // The monitors' CRDs come with the chart.
+            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn })) {
+                const after: pulumi.Resource[] = [stack];
+                if (m.scrapes === "istio" && args.istio) after.push(args.istio);
+                if (m.scrapes === "jaeger" && jaeger) after.push(jaeger);
+                new k8s.apiextensions.CustomResource(
+                    `${m.kind.toLowerCase()}-${m.name}`,
+                    {
+                        apiVersion: MONITORING_API_VERSION,
+                        kind: m.kind,
+                        metadata: { name: m.name, namespace: m.namespace, labels: platformLabels(environment, "monitoring") },
+                        spec: m.spec,
+                    },
+                    { parent: this, dependsOn: after },
+                );
+            }
+        }
+
+        this.otlpEndpoint = jaegerOn ? OTLP_HTTP_ENDPOINT : undefined;
+        this.grafanaUrl = pulumi.output(grafanaAccess(grafanaOn));
+        this.jaegerUrl = pulumi.output(jaegerAccess(jaegerOn));
+        this.prometheusUrl = pulumi.output(prometheusAccess(prometheusOn));
+        this.registerOutputs({
+            otlpEndpoint: this.otlpEndpoint,
+            grafanaUrl: this.grafanaUrl,
+            jaegerUrl: this.jaegerUrl,
+            prometheusUrl: this.prometheusUrl,
+        });
+    }
+}

@@ -1,0 +1,195 @@
+// Pure builder of the kube-prometheus-stack values: config in, a values object out.
+import type * as pulumi from "@pulumi/pulumi";
+import type { ObservabilityConfig, Resources } from "../config";
+import { parseMemory } from "../config/quantity";
+import { MONITORING_NAMESPACE } from "../naming";
+import {
+    DASHBOARD_LABEL,
+    DASHBOARD_LABEL_VALUE,
+    GRAFANA_ADMIN_SECRET,
+    GRAFANA_PASSWORD_KEY,
+    GRAFANA_SERVICE,
+    GRAFANA_USER_KEY,
+    JAEGER_QUERY_URL,
+    PROMETHEUS_FULLNAME,
+} from "./names";
+
+type Values = Record<string, unknown>;
+
+/** Small fixed footprints of the stack's helpers; only Prometheus itself is sized by config. */
+export const HELPER_RESOURCES = {
+    operator: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    configReloader: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+    alertmanager: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    kubeStateMetrics: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "256Mi" } },
+    nodeExporter: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    grafana: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+    grafanaSidecar: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+} satisfies Record<string, Resources>;
+
+/** uid of the Jaeger data source (dashboards and trace links refer to it). */
+export const JAEGER_DATASOURCE_UID = "jaeger";
+/** uid of the chart's built-in default Prometheus data source. */
+export const PROMETHEUS_DATASOURCE_UID = "prometheus";
+
+/** Share of the volume Prometheus may fill before dropping the oldest blocks (WAL and compaction need the rest). */
+export const RETENTION_SIZE_SHARE = 0.8;
+
+/** Size-based retention next to the time-based one, so a busy cluster never fills the volume. */
+export function retentionSize(storageSize: string): string {
+    const bytes = parseMemory(storageSize);
+    if (bytes === undefined) throw new Error(`storage size ${storageSize} is not a quantity`);
+    // Prometheus reads "MB" as MiB (base 2).
+    return `${Math.floor((bytes * RETENTION_SIZE_SHARE) / 2 ** 20)}MB`;
+}
+
+const POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 2000,
+    fsGroup: 2000,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+/** A route tree that only groups and silences: receivers are added per installation. */
+export function alertmanagerConfig(): Values {
+    return {
+        global: { resolve_timeout: "5m" },
+        route: {
+            receiver: "null",
+            group_by: ["namespace", "alertname"],
+            group_wait: "30s",
+            group_interval: "5m",
+            repeat_interval: "12h",
+            routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+        },
+        inhibit_rules: [
+            { source_matchers: ["severity = critical"], target_matchers: ["severity =~ warning|info"], equal: ["namespace", "alertname"] },
+            { source_matchers: ["severity = warning"], target_matchers: ["severity = info"], equal: ["namespace", "alertname"] },
+        ],
+        receivers: [{ name: "null" }],
+    };
+}
+
+function grafanaValues(config: ObservabilityConfig): Values {
+    if (!config.grafana.enabled) return { enabled: false };
+    return {
+        enabled: true,
+        fullnameOverride: GRAFANA_SERVICE,
+        // Credentials only from our Secret: the chart must never generate or template a password.
+        admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: GRAFANA_USER_KEY, passwordKey: GRAFANA_PASSWORD_KEY },
+        defaultDashboardsEnabled: true,
+        defaultDashboardsTimezone: "utc",
+        resources: HELPER_RESOURCES.grafana,
+        testFramework: { enabled: false },
+        persistence: { enabled: false },
+        "grafana.ini": {
+            analytics: { check_for_updates: false, reporting_enabled: false },
+            users: { allow_sign_up: false },
+        },
+        sidecar: {
+            resources: HELPER_RESOURCES.grafanaSidecar,
+            dashboards: {
+                enabled: true,
+                label: DASHBOARD_LABEL,
+                labelValue: DASHBOARD_LABEL_VALUE,
+                // Dashboards as code live next to Grafana; no cluster-wide ConfigMap discovery.
+                searchNamespace: [MONITORING_NAMESPACE],
+                provider: { allowUiUpdates: false },
+            },
+            datasources: {
+                enabled: true,
+                // The chart's own Prometheus data source stays the single default one.
+                defaultDatasourceEnabled: true,
+                isDefaultDatasource: true,
+                uid: PROMETHEUS_DATASOURCE_UID,
+            },
+        },
+        additionalDataSources: config.jaeger.enabled
+            ? [
+                  {
+                      name: "Jaeger",
+                      uid: JAEGER_DATASOURCE_UID,
+                      type: "jaeger",
+                      access: "proxy",
+                      url: JAEGER_QUERY_URL,
+                      editable: false,
+                  },
+              ]
+            : [],
+    };
+}
+
+/** Values of the kube-prometheus-stack release; storageClassName comes from the cluster component. */
+export function kubePrometheusStackValues(config: ObservabilityConfig, storageClassName: pulumi.Input<string>): Values {
+    const prom = config.prometheus;
+    return {
+        fullnameOverride: PROMETHEUS_FULLNAME,
+        crds: { enabled: true },
+        // Managed control planes (EKS, GKE) hide these components and kind binds them to localhost:
+        // their monitors would only ever report targets down.
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeEtcd: { enabled: false },
+        kubeProxy: { enabled: false },
+        defaultRules: {
+            create: true,
+            rules: {
+                etcd: false,
+                kubeControllerManager: false,
+                kubeSchedulerAlerting: false,
+                kubeSchedulerRecording: false,
+                kubeProxy: false,
+                windows: false,
+            },
+        },
+        windowsMonitoring: { enabled: false },
+        prometheusOperator: {
+            // The webhook's certificates come from Helm hook Jobs, which a client-side render does not
+            // run in order; without them the operator serves plain HTTP inside the namespace.
+            admissionWebhooks: { enabled: false },
+            tls: { enabled: false },
+            resources: HELPER_RESOURCES.operator,
+            prometheusConfigReloader: { resources: HELPER_RESOURCES.configReloader },
+        },
+        prometheus: {
+            enabled: true,
+            prometheusSpec: {
+                retention: prom.retention,
+                retentionSize: retentionSize(prom.storageSize),
+                scrapeInterval: prom.scrapeInterval,
+                evaluationInterval: prom.scrapeInterval,
+                // Select every monitor/rule, not only those carrying the release label.
+                serviceMonitorSelectorNilUsesHelmValues: false,
+                podMonitorSelectorNilUsesHelmValues: false,
+                ruleSelectorNilUsesHelmValues: false,
+                probeSelectorNilUsesHelmValues: false,
+                scrapeConfigSelectorNilUsesHelmValues: false,
+                resources: prom.resources,
+                securityContext: POD_SECURITY,
+                storageSpec: {
+                    volumeClaimTemplate: {
+                        spec: {
+                            storageClassName,
+                            accessModes: ["ReadWriteOnce"],
+                            resources: { requests: { storage: prom.storageSize } },
+                        },
+                    },
+                },
+            },
+        },
+        alertmanager: {
+            enabled: true,
+            config: alertmanagerConfig(),
+            alertmanagerSpec: {
+                replicas: 1,
+                retention: "120h",
+                resources: HELPER_RESOURCES.alertmanager,
+                securityContext: POD_SECURITY,
+            },
+        },
+        "kube-state-metrics": { resources: HELPER_RESOURCES.kubeStateMetrics },
+        "prometheus-node-exporter": { resources: HELPER_RESOURCES.nodeExporter },
+        grafana: grafanaValues(config),
+    };
+}

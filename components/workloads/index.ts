@@ -1,0 +1,12 @@
+export { AppNamespaces } from "./namespaces";
+export type { AppNamespacesArgs } from "./namespaces";
+export { MicroService } from "./microService";
+export type { MicroServiceArgs, MicroServiceImages, DatabaseSecretRef } from "./microService";
+export { Postgres } from "./postgres";
+export type { PostgresArgs, AppDatabaseSecret } from "./postgres";
+export { NetworkPolicies } from "./networkPolicies";
+export type { NetworkPoliciesArgs } from "./networkPolicies";
+export { IngressEdge } from "./ingressEdge";
+export type { IngressEdgeArgs } from "./ingressEdge";
+export { EDGE_NODE_PORTS } from "./ingressSpec";
+export type { EdgeExposure } from "./ingressSpec";

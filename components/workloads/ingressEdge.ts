@@ -1,0 +1,77 @@
+// The north-south edge when the mesh is off: an Ingress per stack, and Traefik when asked to
+// install a controller (ingress-nginx is retired; Traefik is maintained and needs no CRDs here).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { AppCatalog, AppConfig, EdgeConfig, Environment } from "../config";
+import { APP_NAMESPACE, INGRESS_NAMESPACE, platformLabels } from "../naming";
+import type { MicroService } from "./microService";
+import type { AppNamespaces } from "./namespaces";
+import { EdgeExposure, edgeUrl, INGRESS_NAME, ingressSpec, TRAEFIK_CHART, TRAEFIK_REPO, traefikValues } from "./ingressSpec";
+
+export interface IngressEdgeArgs {
+    environment: Environment;
+    edge: EdgeConfig;
+    apps: Record<string, AppConfig>;
+    catalog: AppCatalog;
+    namespaces: Pick<AppNamespaces, "appNamespace">;
+    /** The Services the Ingress routes to (ordering only). */
+    services: Record<string, MicroService>;
+    /** Default: LoadBalancer. */
+    exposure?: EdgeExposure;
+}
+
+export class IngressEdge extends pulumi.ComponentResource {
+    /** Public base URL of the platform. */
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: IngressEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("orders-platform:workloads:IngressEdge", name, {}, opts);
+        const exposure = args.exposure ?? { type: "LoadBalancer" };
+        const labels = platformLabels(args.environment, "edge");
+        const dependsOn: pulumi.Resource[] = [];
+
+        if (args.edge.installController) {
+            const ns = new k8s.core.v1.Namespace(
+                INGRESS_NAMESPACE,
+                {
+                    metadata: {
+                        name: INGRESS_NAMESPACE,
+                        labels: {
+                            ...labels,
+                            "pod-security.kubernetes.io/enforce": "restricted",
+                            "pod-security.kubernetes.io/enforce-version": "latest",
+                        },
+                    },
+                },
+                { parent: this },
+            );
+            dependsOn.push(
+                new k8s.helm.v4.Chart(
+                    "traefik",
+                    {
+                        chart: TRAEFIK_CHART,
+                        version: args.edge.traefikChartVersion,
+                        repositoryOpts: { repo: TRAEFIK_REPO },
+                        namespace: ns.metadata.name,
+                        // Only the Ingress provider is on; its CRDs are not needed.
+                        skipCrds: true,
+                        values: traefikValues(args.edge, exposure),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        const ingress = new k8s.networking.v1.Ingress(
+            INGRESS_NAME,
+            {
+                metadata: { name: INGRESS_NAME, namespace: args.namespaces.appNamespace ?? APP_NAMESPACE, labels },
+                spec: ingressSpec(args.edge, [...args.catalog.values()]),
+            },
+            { parent: this, dependsOn: [...dependsOn, ...Object.values(args.services)] },
+        );
+
+        this.url = ingress.metadata.name.apply(() => edgeUrl(args.edge, exposure));
+        this.registerOutputs({ url: this.url });
+    }
+}

@@ -1,0 +1,223 @@
+// The shared Postgres of the apps: one role and one database per app, scheduled backups.
+// Restore procedure: components/workloads/RESTORE.md.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { BackupTarget } from "../cluster/types";
+import { BACKUP_SERVICE_ACCOUNT } from "../cluster/types";
+import type { DatabaseConfig, Environment } from "../config";
+import { platformLabels } from "../naming";
+import {
+    BACKUP_NAME,
+    BACKUP_PVC,
+    BACKUP_ROLE,
+    backupCronJobSpec,
+    BackupDestination,
+    backupUrl,
+    bootstrapJobName,
+    bootstrapJobSpec,
+    clientServiceSpec,
+    DATABASE_URL_KEY,
+    databaseUrl,
+    dbIdentifier,
+    headlessServiceSpec,
+    POSTGRES_HEADLESS_NAME,
+    POSTGRES_NAME,
+    postgresPeerAuthenticationSpec,
+    ROLES_SECRET,
+    SCRIPTS_CONFIGMAP,
+    scriptsData,
+    statefulSetSpec,
+    SUPERUSER_NAME,
+    SUPERUSER_SECRET,
+} from "./postgresSpec";
+
+export interface PostgresArgs {
+    environment: Environment;
+    config: DatabaseConfig;
+    /** orders-data */
+    namespace: pulumi.Input<string>;
+    /** Where the apps' DATABASE_URL Secrets go (orders-apps). */
+    appNamespace: pulumi.Input<string>;
+    /** Apps that get a role and a database. */
+    databaseApps: string[];
+    /** Cluster default StorageClass; `config.storage.storageClass` wins when set. */
+    storageClassName: pulumi.Input<string>;
+    backupTarget: BackupTarget;
+    /** prod: protect and retain the data (StatefulSet with its volumes, backup volume, superuser password). */
+    protect: boolean;
+    /** With the mesh, the un-injected Job pods need a plaintext-capable Postgres port. */
+    meshEnabled?: boolean;
+}
+
+export interface AppDatabaseSecret {
+    /** Secret in the app namespace. */
+    name: pulumi.Output<string>;
+    /** Key holding the connection URL. */
+    key: string;
+}
+
+const PASSWORD = { length: 32, special: false } as const;
+
+export class Postgres extends pulumi.ComponentResource {
+    /** Per app: the Secret with its DATABASE_URL (the password only ever inside Pulumi secrets). */
+    public readonly appSecrets: Record<string, AppDatabaseSecret>;
+    /** Client Service DNS name. */
+    public readonly host: pulumi.Output<string>;
+
+    constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("orders-platform:workloads:Postgres", name, {}, opts);
+        const { config } = args;
+        const labels = platformLabels(args.environment, "database");
+        const meta = (objectName: string, namespace: pulumi.Input<string> = args.namespace) => ({ name: objectName, namespace, labels });
+        const keep = { protect: args.protect, retainOnDelete: args.protect };
+        const apps = [...args.databaseApps].sort();
+
+        // The superuser password is only applied by initdb: replacing it would lock the bootstrap out.
+        const superuserPassword = new random.RandomPassword(`${name}-superuser`, PASSWORD, { parent: this, ...keep });
+        const backupPassword = new random.RandomPassword(`${name}-${BACKUP_ROLE}`, PASSWORD, { parent: this });
+        const appPasswords = Object.fromEntries(
+            apps.map((app) => [app, new random.RandomPassword(`${name}-${app}`, PASSWORD, { parent: this })]),
+        );
+
+        const superuserSecret = new k8s.core.v1.Secret(
+            SUPERUSER_SECRET,
+            {
+                metadata: meta(SUPERUSER_SECRET),
+                type: "Opaque",
+                stringData: { username: SUPERUSER_NAME, password: pulumi.secret(superuserPassword.result) },
+            },
+            { parent: this },
+        );
+        const rolesSecret = new k8s.core.v1.Secret(
+            ROLES_SECRET,
+            {
+                metadata: meta(ROLES_SECRET),
+                type: "Opaque",
+                stringData: {
+                    [BACKUP_ROLE]: pulumi.secret(backupPassword.result),
+                    ...Object.fromEntries(apps.map((app) => [dbIdentifier(app), pulumi.secret(appPasswords[app].result)])),
+                },
+            },
+            { parent: this },
+        );
+
+        this.appSecrets = {};
+        for (const app of apps) {
+            const id = dbIdentifier(app);
+            const secretName = `${app}-database`;
+            const secret = new k8s.core.v1.Secret(
+                secretName,
+                {
+                    metadata: meta(secretName, args.appNamespace),
+                    type: "Opaque",
+                    stringData: { [DATABASE_URL_KEY]: pulumi.secret(appPasswords[app].result.apply((pw) => databaseUrl(id, pw, id))) },
+                },
+                { parent: this },
+            );
+            this.appSecrets[app] = { name: secret.metadata.name, key: DATABASE_URL_KEY };
+        }
+
+        new k8s.core.v1.ServiceAccount(
+            POSTGRES_NAME,
+            { metadata: meta(POSTGRES_NAME), automountServiceAccountToken: false },
+            { parent: this },
+        );
+        const scripts = new k8s.core.v1.ConfigMap(
+            SCRIPTS_CONFIGMAP,
+            { metadata: meta(SCRIPTS_CONFIGMAP), data: scriptsData(apps) },
+            { parent: this },
+        );
+
+        new k8s.core.v1.Service(
+            POSTGRES_HEADLESS_NAME,
+            { metadata: meta(POSTGRES_HEADLESS_NAME), spec: headlessServiceSpec() },
+            { parent: this },
+        );
+        const service = new k8s.core.v1.Service(
+            POSTGRES_NAME,
+            { metadata: meta(POSTGRES_NAME), spec: clientServiceSpec() },
+            { parent: this },
+        );
+
+        const storageClassName = config.storage.storageClass ?? args.storageClassName;
+        const statefulSet = new k8s.apps.v1.StatefulSet(
+            POSTGRES_NAME,
+            { metadata: meta(POSTGRES_NAME), spec: statefulSetSpec({ config, labels, storageClassName, retainVolumes: args.protect }) },
+            { parent: this, dependsOn: [superuserSecret], ...keep },
+        );
+
+        const mesh: pulumi.Resource[] = [];
+        if (args.meshEnabled) {
+            mesh.push(
+                new k8s.apiextensions.CustomResource(
+                    `${POSTGRES_NAME}-job-clients`,
+                    {
+                        apiVersion: "security.istio.io/v1",
+                        kind: "PeerAuthentication",
+                        metadata: meta(`${POSTGRES_NAME}-job-clients`),
+                        spec: postgresPeerAuthenticationSpec(),
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+
+        // Converges roles and databases; a new name (hash of the scripts) re-runs it after changes.
+        new k8s.batch.v1.Job(
+            `${POSTGRES_NAME}-bootstrap`,
+            { metadata: meta(bootstrapJobName(apps)), spec: bootstrapJobSpec(config, apps, labels) },
+            { parent: this, dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, ...mesh], deleteBeforeReplace: true },
+        );
+
+        if (config.backup.enabled) {
+            const target = args.backupTarget;
+            const backupSa = new k8s.core.v1.ServiceAccount(
+                BACKUP_SERVICE_ACCOUNT.name,
+                {
+                    metadata: {
+                        ...meta(BACKUP_SERVICE_ACCOUNT.name),
+                        annotations: target.kind === "volume" ? {} : target.serviceAccountAnnotations,
+                    },
+                    automountServiceAccountToken: false,
+                },
+                { parent: this },
+            );
+            let destination: BackupDestination;
+            const deps: pulumi.Resource[] = [backupSa, scripts, rolesSecret];
+            if (target.kind === "volume") {
+                deps.push(
+                    new k8s.core.v1.PersistentVolumeClaim(
+                        BACKUP_PVC,
+                        {
+                            metadata: {
+                                ...meta(BACKUP_PVC),
+                                // WaitForFirstConsumer classes bind it only when the first backup runs.
+                                annotations: { "pulumi.com/skipAwait": "true" },
+                            },
+                            spec: {
+                                accessModes: ["ReadWriteOnce"],
+                                storageClassName,
+                                resources: { requests: { storage: config.backup.volumeSize } },
+                            },
+                        },
+                        { parent: this, ...keep },
+                    ),
+                );
+                destination = { kind: "volume", claimName: BACKUP_PVC };
+            } else if (target.kind === "s3") {
+                destination = { kind: "s3", url: target.bucket.apply((b) => backupUrl("s3", b)), region: target.region };
+            } else {
+                destination = { kind: "gcs", url: target.bucket.apply((b) => backupUrl("gcs", b)) };
+            }
+            new k8s.batch.v1.CronJob(
+                BACKUP_NAME,
+                { metadata: meta(BACKUP_NAME), spec: backupCronJobSpec({ config, apps, labels, destination }) },
+                { parent: this, dependsOn: deps },
+            );
+        }
+
+        this.host = pulumi.interpolate`${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`;
+        this.registerOutputs({ host: this.host, appSecrets: this.appSecrets });
+    }
+}

@@ -1,0 +1,108 @@
+// Container image references (the grammar of distribution/reference) and registry allowlists.
+
+export interface ImageRef {
+    /** As written. */
+    raw: string;
+    /** Registry host (with port), "docker.io" when none is given. */
+    registry: string;
+    /** Whether the reference names its registry explicitly. */
+    explicitRegistry: boolean;
+    /** Repository path inside the registry; official Docker Hub images get "library/". */
+    path: string;
+    /** `<registry>/<path>`, e.g. `docker.io/library/postgres`, `localhost:5001/users`. */
+    repository: string;
+    tag?: string;
+    /** `sha256:<hex>` */
+    digest?: string;
+}
+
+export type ParseResult = { ok: true; ref: ImageRef } | { ok: false; error: string };
+
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/;
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const HOST =
+    /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/;
+
+/**
+ * Parses an image reference. A colon only introduces a tag when it comes after the last slash,
+ * so `repo:5000/app` is registry `repo:5000`, repository `app`, no tag.
+ */
+export function parseImage(raw: string): ParseResult {
+    const image = raw.trim();
+    if (image === "") return { ok: false, error: "is empty" };
+    if (/\s/.test(image)) return { ok: false, error: "contains whitespace" };
+    let rest = image;
+    let digest: string | undefined;
+    const at = rest.indexOf("@");
+    if (at >= 0) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        if (!DIGEST.test(digest)) return { ok: false, error: `has a malformed digest "${digest}"` };
+        if (digest.startsWith("sha256:") && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+            return { ok: false, error: `has a malformed sha256 digest "${digest}" (needs 64 lowercase hex digits)` };
+        }
+    }
+    let tag: string | undefined;
+    const lastColon = rest.lastIndexOf(":");
+    const lastSlash = rest.lastIndexOf("/");
+    if (lastColon > lastSlash) {
+        tag = rest.slice(lastColon + 1);
+        rest = rest.slice(0, lastColon);
+        if (!TAG.test(tag)) return { ok: false, error: `has an invalid tag "${tag}"` };
+    }
+    const parts = rest.split("/");
+    let registry = "docker.io";
+    let explicitRegistry = false;
+    const first = parts[0];
+    if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase())) {
+        registry = first;
+        explicitRegistry = true;
+        parts.shift();
+        if (!HOST.test(registry)) return { ok: false, error: `has an invalid registry host "${registry}"` };
+    }
+    if (registry === "index.docker.io" || registry === "registry-1.docker.io") registry = "docker.io";
+    if (parts.length === 0 || parts.some((p) => !PATH_COMPONENT.test(p))) {
+        return { ok: false, error: `has an invalid repository name "${parts.join("/")}"` };
+    }
+    if (registry === "docker.io" && parts.length === 1) parts.unshift("library");
+    const path = parts.join("/");
+    return { ok: true, ref: { raw, registry, explicitRegistry, path, repository: `${registry}/${path}`, tag, digest } };
+}
+
+/**
+ * Matches a normalized repository against an allowlist pattern. `*` matches within one path
+ * segment or host label run (no `/`), `**` matches anything. A pattern ending in `/` allows
+ * everything below it; otherwise it names one repository (and what is nested under it).
+ *   `*.dkr.ecr.*.amazonaws.com/`, `*-docker.pkg.dev/`, `localhost:5001/`, `docker.io/library/postgres`
+ */
+export function matchesRegistryPattern(repository: string, pattern: string): boolean {
+    const p = pattern.trim();
+    if (p === "") return false;
+    const body = p
+        .split("**")
+        .map((chunk) =>
+            chunk
+                .split("*")
+                .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+                .join("[^/]*"),
+        )
+        .join(".*");
+    const re = p.endsWith("/") ? new RegExp(`^${body}`) : new RegExp(`^${body}(?:/.*)?$`);
+    return re.test(repository);
+}
+
+/** The pattern allowing this repository, or undefined. Patterns are normalized like images. */
+export function allowedBy(ref: ImageRef, patterns: readonly string[]): string | undefined {
+    return patterns.find((pat) => matchesRegistryPattern(ref.repository, normalizePattern(pat)));
+}
+
+/** `postgres` -> `docker.io/library/postgres`; patterns naming a registry stay as written. */
+export function normalizePattern(pattern: string): string {
+    const p = pattern.trim();
+    const first = p.split("/")[0];
+    const hasRegistry = p.includes("/") && (first.includes(".") || first.includes(":") || first.includes("*") || first === "localhost");
+    if (hasRegistry) return p;
+    if (!p.includes("/")) return `docker.io/library/${p}`;
+    return `docker.io/${p}`;
+}

@@ -1,0 +1,162 @@
+// Cloud resources: container registries (ECR, Artifact Registry) and managed clusters (EKS, GKE).
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { configWithDefaults, stringList } from "../lib/config";
+import { asArray, isObj } from "../lib/k8s";
+
+const ECR_REPOSITORY = "aws:ecr/repository:Repository";
+const AR_REPOSITORY = "gcp:artifactregistry/repository:Repository";
+const EKS_CLUSTER = "aws:eks/cluster:Cluster";
+const EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const GKE_CLUSTER = "gcp:container/cluster:Cluster";
+const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
+
+interface RegistryConfig {
+    allowedTagMutability: string[];
+    checkArtifactRegistry: boolean;
+}
+
+const registrySchema = {
+    properties: {
+        allowedTagMutability: stringList("Accepted ECR imageTagMutability values.", ["IMMUTABLE"]),
+        checkArtifactRegistry: {
+            type: "boolean" as const,
+            default: true,
+            description: "Also require immutable tags on Artifact Registry Docker repositories.",
+        },
+    },
+};
+
+export const registryRepositories: ResourceValidationPolicy = {
+    name: "registry-immutable-scanned",
+    description: "ECR repositories have immutable tags and scan on push; Artifact Registry Docker repositories have immutable tags.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    configSchema: registrySchema,
+    validateResource: (args, report) => {
+        if (args.type !== ECR_REPOSITORY && args.type !== AR_REPOSITORY) return;
+        const cfg = configWithDefaults<RegistryConfig>(registrySchema, args);
+        const p = args.props;
+        if (args.type === ECR_REPOSITORY) {
+            const label = `ECR repository ${p.name ?? args.name}`;
+            const mutability = p.imageTagMutability ?? "MUTABLE";
+            if (!cfg.allowedTagMutability.includes(mutability)) {
+                report(
+                    `${label}: imageTagMutability is ${mutability}${p.imageTagMutability === undefined ? " (the default)" : ""}; set imageTagMutability: "IMMUTABLE" so a pushed version can never change`,
+                );
+            }
+            const scanOnPush = isObj(p.imageScanningConfiguration) ? p.imageScanningConfiguration.scanOnPush : undefined;
+            if (scanOnPush !== true) {
+                report(
+                    `${label}: imageScanningConfiguration.scanOnPush is ${scanOnPush === false ? "false" : "not set"}; set imageScanningConfiguration: { scanOnPush: true }`,
+                );
+            }
+            return;
+        }
+        if (!cfg.checkArtifactRegistry || p.format !== "DOCKER") return;
+        const immutable = isObj(p.dockerConfig) ? p.dockerConfig.immutableTags : undefined;
+        if (immutable !== true) {
+            report(
+                `Artifact Registry repository ${p.repositoryId ?? args.name}: dockerConfig.immutableTags is ${immutable === false ? "false" : "not set"}; set dockerConfig: { immutableTags: true }`,
+            );
+        }
+    },
+};
+
+interface EksConfig {
+    requiredLogTypes: string[];
+    requirePrivateEndpointAccess: boolean;
+}
+
+const eksSchema = {
+    properties: {
+        requiredLogTypes: stringList("Control-plane log types every EKS cluster enables.", ["api", "audit", "authenticator"]),
+        requirePrivateEndpointAccess: {
+            type: "boolean" as const,
+            default: true,
+            description: "Require vpcConfig.endpointPrivateAccess so nodes in private subnets reach the API server inside the VPC.",
+        },
+    },
+};
+
+export const eksCluster: ResourceValidationPolicy = {
+    name: "eks-cluster-hardening",
+    description: "EKS clusters enable control-plane logging and private endpoint access; managed node groups allow no SSH remote access.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    configSchema: eksSchema,
+    validateResource: (args, report) => {
+        if (args.type !== EKS_CLUSTER && args.type !== EKS_NODE_GROUP) return;
+        const cfg = configWithDefaults<EksConfig>(eksSchema, args);
+        const p = args.props;
+        if (args.type === EKS_NODE_GROUP) {
+            if (isObj(p.remoteAccess)) {
+                report(
+                    `EKS node group ${p.nodeGroupName ?? args.name}: remoteAccess (SSH to the nodes) is set; remove it and use SSM or kubectl debug`,
+                );
+            }
+            return;
+        }
+        const label = `EKS cluster ${p.name ?? args.name}`;
+        const enabled = asArray<string>(p.enabledClusterLogTypes);
+        const missing = cfg.requiredLogTypes.filter((t) => !enabled.includes(t));
+        if (missing.length > 0) {
+            report(`${label}: enabledClusterLogTypes lacks ${missing.join(", ")}; add them so control-plane logs reach CloudWatch`);
+        }
+        const vpc = isObj(p.vpcConfig) ? p.vpcConfig : {};
+        if (cfg.requirePrivateEndpointAccess && vpc.endpointPrivateAccess !== true) {
+            report(
+                `${label}: vpcConfig.endpointPrivateAccess is ${vpc.endpointPrivateAccess === false ? "false" : "not set (defaults to false)"}; set it to true so private nodes reach the API server inside the VPC`,
+            );
+        }
+    },
+};
+
+interface GkeConfig {
+    requiredLoggingComponents: string[];
+}
+
+const gkeSchema = {
+    properties: {
+        requiredLoggingComponents: stringList("loggingConfig.enableComponents every GKE cluster includes (when it sets them).", [
+            "SYSTEM_COMPONENTS",
+            "WORKLOADS",
+        ]),
+    },
+};
+
+export const gkeCluster: ResourceValidationPolicy = {
+    name: "gke-cluster-hardening",
+    description: "GKE clusters keep Cloud Logging on and use private nodes; node pools do not opt out of private nodes.",
+    severity: "high",
+    enforcementLevel: "mandatory",
+    configSchema: gkeSchema,
+    validateResource: (args, report) => {
+        if (args.type !== GKE_CLUSTER && args.type !== GKE_NODE_POOL) return;
+        const cfg = configWithDefaults<GkeConfig>(gkeSchema, args);
+        const p = args.props;
+        if (args.type === GKE_NODE_POOL) {
+            const net = isObj(p.networkConfig) ? p.networkConfig : {};
+            if (net.enablePrivateNodes === false) {
+                report(
+                    `GKE node pool ${p.name ?? args.name}: networkConfig.enablePrivateNodes is false; remove it so the pool's nodes get no public IPs`,
+                );
+            }
+            return;
+        }
+        const label = `GKE cluster ${p.name ?? args.name}`;
+        if (p.loggingService === "none") {
+            report(`${label}: loggingService is "none"; remove it (or set logging.googleapis.com/kubernetes)`);
+        }
+        const components = isObj(p.loggingConfig) ? asArray<string>(p.loggingConfig.enableComponents) : undefined;
+        if (components !== undefined) {
+            const missing = cfg.requiredLoggingComponents.filter((c) => !components.includes(c));
+            if (missing.length > 0) report(`${label}: loggingConfig.enableComponents lacks ${missing.join(", ")}; add them`);
+        }
+        const priv = isObj(p.privateClusterConfig) ? p.privateClusterConfig.enablePrivateNodes : undefined;
+        if (priv !== true) {
+            report(
+                `${label}: privateClusterConfig.enablePrivateNodes is ${priv === false ? "false" : "not set"}; set privateClusterConfig: { enablePrivateNodes: true } (with Cloud NAT for egress)`,
+            );
+        }
+    },
+};

@@ -1,0 +1,58 @@
+// Every policy of the pack. `policy/index.ts` builds the PolicyPack from this list; tests and
+// the program's own tests import it directly (constructing a PolicyPack would start its server).
+import type { EnforcementLevel, Policies, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { eksCluster, gkeCluster, registryRepositories } from "./cloud";
+import { edgeTls } from "./edgeTls";
+import { noLatestImage } from "./images";
+import { nonRoot } from "./nonRoot";
+import { probes } from "./probes";
+import { resourceLimits } from "./resources";
+import { dropCapabilities, noHostAccess, noPrivilegeEscalation, noPrivileged, readOnlyRootFilesystem, seccomp } from "./securityContext";
+import { loadBalancerEdgeOnly } from "./services";
+import { istioMtlsStrict, namespaceDefaultDeny, pdbForReplicated } from "./stack";
+
+export {
+    dropCapabilities,
+    edgeTls,
+    eksCluster,
+    gkeCluster,
+    istioMtlsStrict,
+    loadBalancerEdgeOnly,
+    namespaceDefaultDeny,
+    noHostAccess,
+    noLatestImage,
+    nonRoot,
+    noPrivilegeEscalation,
+    noPrivileged,
+    pdbForReplicated,
+    probes,
+    readOnlyRootFilesystem,
+    registryRepositories,
+    resourceLimits,
+    seccomp,
+};
+
+/** Default for policies that do not set their own level; config files override both. */
+export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
+
+export const resourcePolicies: ResourceValidationPolicy[] = [
+    nonRoot,
+    noLatestImage,
+    probes,
+    resourceLimits,
+    noPrivilegeEscalation,
+    dropCapabilities,
+    noPrivileged,
+    noHostAccess,
+    seccomp,
+    readOnlyRootFilesystem,
+    loadBalancerEdgeOnly,
+    edgeTls,
+    registryRepositories,
+    eksCluster,
+    gkeCluster,
+];
+
+export const stackPolicies: StackValidationPolicy[] = [pdbForReplicated, namespaceDefaultDeny, istioMtlsStrict];
+
+export const allPolicies: Policies = [...resourcePolicies, ...stackPolicies];

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Benchmark of the users and orders services against the local PostgreSQL.
+#   npm run bench:apps            (or: bash scripts/bench-apps.sh)
+# Builds both apps with tsc into a temp dir, starts one process of each on a fresh database,
+# seeds users through the API, then runs wrk (-t2 -c50 -d10s --latency) on
+#   GET  /api/users/:id   target >= 8000 req/s and p99 < 20 ms
+#   POST /api/orders      target >= 3500 req/s and 0 non-2xx (user check + Idempotency-Key)
+# and stops everything it started. Env knobs: BENCH_DURATION (10s), BENCH_CONNECTIONS (50),
+# BENCH_THREADS (2), BENCH_USERS (1000), BENCH_ADMIN_URL, DB_POOL_MAX.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DURATION=${BENCH_DURATION:-10s}
+CONNS=${BENCH_CONNECTIONS:-50}
+THREADS=${BENCH_THREADS:-2}
+SEED_USERS=${BENCH_USERS:-1000}
+ADMIN_URL=${BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/test}
+USERS_PORT=${BENCH_USERS_PORT:-28081}
+ORDERS_PORT=${BENCH_ORDERS_PORT:-28082}
+GET_RPS_TARGET=8000
+GET_P99_TARGET_MS=20
+POST_RPS_TARGET=3500
+
+log() { printf '== %s\n' "$*"; }
+
+# --- prerequisites -----------------------------------------------------------
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
+if ! command -v wrk >/dev/null; then
+    log "installing wrk"
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/bench-apps.XXXXXX)
+DB="bench_$(date +%s)_$$"
+PIDS=()
+cleanup() {
+    local rc=$?
+    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+# --- build -------------------------------------------------------------------
+log "building users and orders with tsc into $WORK"
+for app in users orders; do
+    node_modules/.bin/tsc -p "apps/$app/tsconfig.build.json" --outDir "$WORK/$app/dist"
+    node apps/service-kit/tools/relink.cjs "$WORK/$app/dist" >/dev/null
+    # Same module resolution as the workspace: kit deps first, then the root node_modules.
+    ln -s "$ROOT/apps/service-kit/node_modules" "$WORK/$app/dist/service-kit/node_modules"
+    ln -s "$ROOT/node_modules" "$WORK/$app/node_modules"
+done
+
+# --- start -------------------------------------------------------------------
+psql -q "$ADMIN_URL" -c "CREATE DATABASE \"$DB\"" >/dev/null
+DB_URL=$(node -e 'const u=new URL(process.argv[1]); u.pathname="/"+process.argv[2]; console.log(u.toString())' "$ADMIN_URL" "$DB")
+export NODE_ENV=production LOG_LEVEL=${LOG_LEVEL:-warn} DATABASE_URL=$DB_URL
+PORT=$USERS_PORT node "$WORK/users/dist/users/src/main.js" >"$WORK/users.log" 2>&1 &
+PIDS+=($!)
+PORT=$ORDERS_PORT USERS_URL=http://127.0.0.1:$USERS_PORT node "$WORK/orders/dist/orders/src/main.js" >"$WORK/orders.log" 2>&1 &
+PIDS+=($!)
+for url in "http://127.0.0.1:$USERS_PORT/readyz" "http://127.0.0.1:$ORDERS_PORT/readyz"; do
+    for _ in $(seq 1 100); do curl -sf "$url" >/dev/null && break; sleep 0.2; done
+    curl -sf "$url" >/dev/null || { echo "not ready: $url" >&2; cat "$WORK"/*.log >&2; exit 1; }
+done
+log "users pid ${PIDS[0]} on :$USERS_PORT, orders pid ${PIDS[1]} on :$ORDERS_PORT, database $DB"
+
+# --- seed --------------------------------------------------------------------
+log "seeding $SEED_USERS users through POST /api/users"
+node - "$USERS_PORT" "$SEED_USERS" "$WORK/ids.txt" <<'JS'
+const [port, n, out] = process.argv.slice(2);
+const ids = [];
+let next = 0;
+async function worker() {
+    while (next < Number(n)) {
+        const i = next++;
+        const res = await fetch(`http://127.0.0.1:${port}/api/users`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ email: `bench-${i}@example.com`, name: `Bench User ${i}` }),
+        });
+        if (res.status !== 201) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
+        ids.push((await res.json()).id);
+    }
+}
+Promise.all(Array.from({ length: 16 }, worker)).then(() => require("fs").writeFileSync(out, ids.join("\n") + "\n"));
+JS
+
+LUA_IDS=$(awk '{printf "\"%s\",", $0}' "$WORK/ids.txt")
+cat >"$WORK/get.lua" <<LUA
+local ids = { $LUA_IDS }
+local i = math.random(1, #ids)
+request = function()
+    i = i % #ids + 1
+    return wrk.format("GET", "/api/users/" .. ids[i])
+end
+LUA
+cat >"$WORK/post.lua" <<LUA
+local ids = { $LUA_IDS }
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+end
+local n = 0
+local prefix
+local headers = { ["Content-Type"] = "application/json" }
+request = function()
+    if prefix == nil then prefix = (os.getenv("BENCH_PHASE") or "run") .. "-" .. tostring(tid) .. "-" end
+    n = n + 1
+    local body = '{"userId":"' .. ids[n % #ids + 1] .. '","items":[{"sku":"SKU-' .. (n % 97) .. '","quantity":' .. (n % 5 + 1)
+        .. ',"unitPriceCents":1999},{"sku":"GIFT-WRAP","quantity":1,"unitPriceCents":0}]}'
+    headers["Idempotency-Key"] = prefix .. n
+    return wrk.format("POST", "/api/orders", headers, body)
+end
+LUA
+
+# --- run ---------------------------------------------------------------------
+# "<req/s> <p99 ms> <non-2xx> <socket errors> <requests>" from wrk's output.
+summarize() {
+    awk '
+        /Requests\/sec:/ { rps = $2 }
+        /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); p99 = v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); p99 = v } else if (v ~ /s$/) { sub(/s$/, "", v); p99 = v * 1000 } }
+        /Non-2xx or 3xx responses:/ { non2xx = $5 }
+        /Socket errors:/ { gsub(",", ""); errs = $4 + $6 + $8 + $10 }
+        /requests in/ { reqs = $1 }
+        END { printf "%s %.2f %d %d %d\n", rps, p99, non2xx + 0, errs + 0, reqs }' "$1"
+}
+
+GET_CMD=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/get.lua" "http://127.0.0.1:$USERS_PORT")
+POST_CMD=(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/post.lua" "http://127.0.0.1:$ORDERS_PORT")
+
+log "warm-up (3s each)"
+wrk -t"$THREADS" -c"$CONNS" -d3s -s "$WORK/get.lua" "http://127.0.0.1:$USERS_PORT" >/dev/null
+BENCH_PHASE=warmup wrk -t"$THREADS" -c"$CONNS" -d3s -s "$WORK/post.lua" "http://127.0.0.1:$ORDERS_PORT" >/dev/null
+ORDERS_BEFORE=$(psql -tAq "$DB_URL" -c "SELECT count(*) FROM orders")
+
+log "GET /api/users/:id: ${GET_CMD[*]}"
+"${GET_CMD[@]}" | tee "$WORK/get.txt"
+log "POST /api/orders: ${POST_CMD[*]}"
+BENCH_PHASE=run "${POST_CMD[@]}" | tee "$WORK/post.txt"
+ORDERS_AFTER=$(psql -tAq "$DB_URL" -c "SELECT count(*) FROM orders")
+
+read -r GET_RPS GET_P99 GET_NON2XX GET_ERRS GET_REQS < <(summarize "$WORK/get.txt")
+read -r POST_RPS POST_P99 POST_NON2XX POST_ERRS POST_REQS < <(summarize "$WORK/post.txt")
+CREATED=$((ORDERS_AFTER - ORDERS_BEFORE))
+
+verdict() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
+GET_OK=$(awk -v r="$GET_RPS" -v p="$GET_P99" -v n="$GET_NON2XX" -v e="$GET_ERRS" -v R=$GET_RPS_TARGET -v P=$GET_P99_TARGET_MS 'BEGIN { print (r >= R && p < P && n == 0 && e == 0) ? 1 : 0 }')
+POST_OK=$(awk -v r="$POST_RPS" -v n="$POST_NON2XX" -v e="$POST_ERRS" -v R=$POST_RPS_TARGET 'BEGIN { print (r >= R && n == 0 && e == 0) ? 1 : 0 }')
+
+echo
+echo "================ results ($(nproc) cores, node $(node --version), wrk -t$THREADS -c$CONNS -d$DURATION) ================"
+printf '%-22s %10s %10s %9s %9s  %s\n' endpoint "req/s" "p99 ms" "non-2xx" "sock-err" "target"
+printf '%-22s %10s %10s %9s %9s  %s\n' "GET /api/users/:id" "$GET_RPS" "$GET_P99" "$GET_NON2XX" "$GET_ERRS" ">= $GET_RPS_TARGET req/s, p99 < $GET_P99_TARGET_MS ms: $(verdict "$GET_OK")"
+printf '%-22s %10s %10s %9s %9s  %s\n' "POST /api/orders" "$POST_RPS" "$POST_P99" "$POST_NON2XX" "$POST_ERRS" ">= $POST_RPS_TARGET req/s, 0 non-2xx: $(verdict "$POST_OK")"
+echo "orders created during the POST run: $CREATED (wrk counted $POST_REQS responses; unique Idempotency-Key each)"
+if grep -q '"level":"error"' "$WORK"/*.log; then echo "errors were logged:"; grep -h '"level":"error"' "$WORK"/*.log | head -5; fi
+[ "$GET_OK" = 1 ] && [ "$POST_OK" = 1 ]

@@ -1,0 +1,48 @@
+// Moving a canary weight in stack config must touch nothing but the VirtualService weights:
+// no Deployment, ConfigMap or DestinationRule change, so no pod restarts.
+import { strict as assert } from "node:assert";
+import { CapturedResource, runStack } from "./harness";
+
+const USERS_VS = "kubernetes:networking.istio.io/v1:VirtualService";
+
+/** Every path at which two JSON values differ. */
+function diffPaths(a: unknown, b: unknown, at = ""): string[] {
+    if (JSON.stringify(a) === JSON.stringify(b)) return [];
+    if (a && b && typeof a === "object" && typeof b === "object") {
+        const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+        return [...keys].flatMap((k) => diffPaths((a as any)[k], (b as any)[k], `${at}.${k}`));
+    }
+    return [at];
+}
+
+function byUrn(resources: CapturedResource[]): Map<string, CapturedResource> {
+    return new Map(resources.map((r) => [r.urn, r]));
+}
+
+describe("mesh: canary weight change in the prod stack", () => {
+    it("changes only the users VirtualService, and only its weights", async () => {
+        const before = byUrn((await runStack("prod")).resources);
+        const after = byUrn((await runStack("prod", { "apps.users.canary.weight": 50 })).resources);
+
+        assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort(), "same resources");
+        const changed = [...after.values()].filter((r) => JSON.stringify(r.inputs) !== JSON.stringify(before.get(r.urn)!.inputs));
+        assert.deepEqual(
+            changed.map((r) => `${r.type} ${r.inputs.metadata?.namespace}/${r.inputs.metadata?.name ?? r.name}`),
+            [`${USERS_VS} orders-apps/users`],
+        );
+        const [vs] = changed;
+        assert.deepEqual(diffPaths(before.get(vs.urn)!.inputs, vs.inputs), [".spec.http.1.route.0.weight", ".spec.http.1.route.1.weight"]);
+        assert.deepEqual(
+            vs.inputs.spec.http[1].route.map((r: { destination: { subset: string }; weight: number }) => [r.destination.subset, r.weight]),
+            [
+                ["stable", 50],
+                ["canary", 50],
+            ],
+        );
+        // Options (dependsOn, protect, ...) stay the same too.
+        for (const r of after.values()) {
+            const old = before.get(r.urn)!;
+            assert.deepEqual([r.dependsOn, r.protect, r.provider, r.parent], [old.dependsOn, old.protect, old.provider, old.parent], r.urn);
+        }
+    });
+});

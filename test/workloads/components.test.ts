@@ -1,0 +1,337 @@
+// The workload components as index.ts wires them, per shipped stack, under Pulumi mocks.
+import { strict as assert } from "node:assert";
+import { CapturedResource, SHIPPED_STACKS, validateKubernetesObjects } from "../harness";
+import { networkPolicySpecs } from "../../components/workloads/networkPolicySpec";
+import { trafficGraph } from "../../components/appGraph";
+import { BACKUP_BUCKET, catalog, deployWorkloads, GSA, IRSA_ROLE, mockPassword, POD_KINDS, podTemplate, WorkloadsRun } from "./fixtures";
+import { allContainers, allowedFlows, containerProblems } from "./rules";
+
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
+const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
+const SECRET = "kubernetes:core/v1:Secret";
+const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+const GKE = {
+    "cluster.provider": "gke",
+    "cluster.eks": undefined,
+    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
+};
+const variants: Array<[string, string, Record<string, unknown>]> = [
+    ...SHIPPED_STACKS.map((s): [string, string, Record<string, unknown>] => [s, s, {}]),
+    ["staging on GKE", "staging", GKE],
+    ["dev with the mesh off", "dev", { "mesh.enabled": false }],
+    ["prod with the mesh off", "prod", { "mesh.enabled": false }],
+];
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+/** wireInputs with every secret envelope replaced by a marker. */
+function withoutSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(withoutSecrets);
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (Object.values(obj).includes(SECRET_SIG)) return "[secret]";
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, withoutSecrets(v)]));
+    }
+    return value;
+}
+
+describe("workload components under mocks", function () {
+    this.timeout(120_000);
+    const runs = new Map<string, WorkloadsRun>();
+    before(async () => {
+        for (const [label, stack, overrides] of variants) runs.set(label, await deployWorkloads(stack, overrides));
+    });
+
+    for (const [label] of variants) {
+        describe(label, () => {
+            it("registers only schema-valid Kubernetes objects", async () => {
+                const { run } = runs.get(label)!;
+                assert.deepEqual(await validateKubernetesObjects(run.resources), []);
+            });
+
+            it("gives every object a parent component and the cluster's provider", () => {
+                const { run } = runs.get(label)!;
+                for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") || x.type.startsWith("random:"))) {
+                    assert.match(r.parent ?? "", /orders-platform:workloads:/, `${r.urn} has no workloads parent`);
+                    if (r.type.startsWith("kubernetes:"))
+                        assert.match(r.provider ?? "", /pulumi:providers:kubernetes::k8s::/, `${r.urn} provider`);
+                }
+                const components = run.resources.filter((x) => x.type.startsWith("orders-platform:workloads:")).map((x) => x.type);
+                assert.ok(
+                    components.includes("orders-platform:workloads:Postgres") &&
+                        components.includes("orders-platform:workloads:NetworkPolicies"),
+                );
+            });
+
+            it("hardens every container of every Deployment, StatefulSet, Job and CronJob", () => {
+                const { run } = runs.get(label)!;
+                const workloads = run.resources.filter((r) => POD_KINDS.includes(r.type));
+                assert.ok(workloads.length >= 5, `only ${workloads.length} pod-bearing objects`);
+                const problems: string[] = [];
+                for (const w of workloads) {
+                    const pod = podTemplate(w).spec;
+                    const longRunning = w.inputs.kind === "Deployment" || w.inputs.kind === "StatefulSet";
+                    for (const { container } of allContainers(pod)) {
+                        problems.push(
+                            ...containerProblems(pod, container, longRunning).map(
+                                (p) => `${w.inputs.kind} ${w.inputs.metadata.name}: ${p}`,
+                            ),
+                        );
+                    }
+                    if (pod.automountServiceAccountToken !== false)
+                        problems.push(`${w.inputs.metadata.name}: mounts a service account token`);
+                }
+                assert.deepEqual(problems, []);
+            });
+
+            it("probes the apps' own health paths and references images by digest", () => {
+                const { run } = runs.get(label)!;
+                for (const d of run.byType(DEPLOYMENT)) {
+                    const facts = catalog.get(d.inputs.metadata.labels.app)!;
+                    const c = d.inputs.spec.template.spec.containers[0];
+                    assert.match(c.image, /@sha256:[a-f0-9]{64}$/);
+                    assert.deepEqual(c.ports, [{ name: "http", containerPort: facts.port, protocol: "TCP" }]);
+                    assert.deepEqual(
+                        [c.startupProbe.httpGet.path, c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path],
+                        [facts.health.startup, facts.health.readiness, facts.health.liveness],
+                    );
+                    assert.equal(d.inputs.spec.template.spec.terminationGracePeriodSeconds, facts.shutdownGraceSeconds + 10);
+                    assert.equal(d.inputs.spec.strategy.rollingUpdate.maxUnavailable, 0);
+                }
+            });
+
+            it("runs as many stable and canary pods as the config says", () => {
+                const { run, config } = runs.get(label)!;
+                for (const [name, app] of Object.entries(config.apps)) {
+                    const stable = run.get(DEPLOYMENT, name).inputs;
+                    assert.equal(stable.spec.template.metadata.labels.version, app.version);
+                    assert.equal(stable.spec.template.metadata.labels.track, "stable");
+                    const hpa = run.find((r) => r.type === HPA && r.inputs.metadata.name === name)[0];
+                    const canary = run.find((r) => r.type === DEPLOYMENT && r.name === `${name}-canary`)[0];
+                    assert.equal(!!canary, !!app.canary, `${name} canary Deployment`);
+                    if (config.mesh.enabled || !app.canary) {
+                        if (app.autoscaling) {
+                            assert.equal(stable.spec.replicas, undefined, "the HPA owns the replicas");
+                            assert.deepEqual(
+                                [hpa.inputs.spec.minReplicas, hpa.inputs.spec.maxReplicas],
+                                [app.autoscaling.min, app.autoscaling.max],
+                            );
+                            assert.equal(hpa.inputs.spec.metrics[0].resource.target.averageUtilization, app.autoscaling.cpuPercent);
+                            assert.equal(hpa.inputs.spec.scaleTargetRef.name, name);
+                        } else {
+                            assert.equal(stable.spec.replicas, app.replicas);
+                            assert.equal(hpa, undefined);
+                        }
+                        if (app.canary) assert.equal(canary.inputs.spec.replicas, app.canary.replicas);
+                    }
+                    if (app.canary) {
+                        assert.equal(canary.inputs.spec.template.metadata.labels.version, app.canary.version);
+                        assert.equal(canary.inputs.spec.template.metadata.labels.track, "canary");
+                    }
+                    const pdb = run.find((r) => r.type === PDB && r.inputs.metadata.name === name)[0];
+                    assert.equal(!!pdb, (app.autoscaling?.min ?? app.replicas) > 1, `${name} PDB`);
+                }
+            });
+
+            it("keeps every database password inside Pulumi secrets", () => {
+                const { run } = runs.get(label)!;
+                const passwords = run
+                    .byType("random:index/randomPassword:RandomPassword")
+                    .map((r) => mockPassword(r.name, r.inputs.length));
+                assert.equal(passwords.length, 4, "superuser, backup, one per app");
+                const holders: string[] = [];
+                for (const r of run.resources) {
+                    const plain = JSON.stringify(r.inputs);
+                    const wire = JSON.stringify(withoutSecrets(r.wireInputs));
+                    for (const pw of passwords) {
+                        assert.ok(!wire.includes(pw), `${r.urn} carries a password outside a secret`);
+                        if (plain.includes(pw)) holders.push(`${r.type}:${r.inputs.metadata?.namespace}/${r.inputs.metadata?.name}`);
+                    }
+                }
+                assert.deepEqual([...new Set(holders)].sort(), [
+                    `${SECRET}:orders-apps/orders-database`,
+                    `${SECRET}:orders-apps/users-database`,
+                    `${SECRET}:orders-data/postgres-roles`,
+                    `${SECRET}:orders-data/postgres-superuser`,
+                ]);
+                const url = run.get(SECRET, "users-database").inputs.stringData.DATABASE_URL;
+                assert.equal(url, `postgres://users:${mockPassword("postgres-users")}@postgres.orders-data.svc.cluster.local:5432/users`);
+                assert.equal(JSON.stringify(run.outputs).includes("mock-pw"), false);
+                assert.deepEqual(run.outputs.appSecrets.orders, { name: "orders-database", key: "DATABASE_URL" });
+                for (const d of run.byType(DEPLOYMENT)) {
+                    const env = d.inputs.spec.template.spec.containers[0].env;
+                    assert.deepEqual(env.find((e: any) => e.name === "DATABASE_URL").valueFrom.secretKeyRef, {
+                        name: `${d.inputs.metadata.labels.app}-database`,
+                        key: "DATABASE_URL",
+                    });
+                }
+            });
+
+            it("allows exactly the declared graph with its NetworkPolicies", () => {
+                const { run, config } = runs.get(label)!;
+                const byName = (x: { namespace: string; name: string }, y: { namespace: string; name: string }) =>
+                    `${x.namespace}/${x.name}`.localeCompare(`${y.namespace}/${y.name}`);
+                const captured = run
+                    .byType(NETPOL)
+                    .map((r) => ({ namespace: r.inputs.metadata.namespace, name: r.inputs.metadata.name, spec: r.inputs.spec }))
+                    .sort(byName);
+                const graph = trafficGraph(catalog, {
+                    metricsScraping: config.observability.prometheus.enabled,
+                    backups: config.database.backup.enabled,
+                });
+                const backupTarget = config.cluster.provider === "eks" ? "s3" : config.cluster.provider === "gke" ? "gcs" : "volume";
+                const pure = networkPolicySpecs(graph, {
+                    meshEnabled: config.mesh.enabled,
+                    tracing: config.observability.jaeger.enabled,
+                    backupTarget,
+                });
+                assert.deepEqual(captured, pure.map((p) => ({ namespace: p.namespace, name: p.name, spec: p.spec })).sort(byName));
+                const flows = allowedFlows(captured, catalog, config.mesh.enabled);
+                const edgeFlows = [...flows.ingress].filter((f) => f.startsWith("edge->")).sort();
+                assert.deepEqual(edgeFlows, [...catalog.values()].map((a) => `edge->${a.name}:TCP/${a.port}`).sort());
+                const peerNs = run.byType(NETPOL).find((r) => r.inputs.metadata.name.startsWith("ingress-users-from-edge"))!.inputs.spec
+                    .ingress[0].from[0].namespaceSelector.matchLabels["kubernetes.io/metadata.name"];
+                assert.equal(peerNs, config.mesh.enabled ? "istio-ingress" : "ingress-traefik");
+            });
+        });
+    }
+
+    it("dev: backups to a PVC with the dev retention, nothing protected, canary-free", () => {
+        const { run } = runs.get("dev")!;
+        const cron = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs;
+        assert.equal(cron.spec.schedule, "0 */6 * * *");
+        const dump = cron.spec.jobTemplate.spec.template.spec.containers[0];
+        assert.deepEqual(
+            dump.env.find((e: any) => e.name === "RETENTION_DAYS"),
+            { name: "RETENTION_DAYS", value: "3" },
+        );
+        const pvc = run.get("kubernetes:core/v1:PersistentVolumeClaim", "postgres-backups").inputs;
+        assert.equal(pvc.spec.resources.requests.storage, "1Gi");
+        assert.equal(pvc.spec.storageClassName, "standard");
+        assert.deepEqual(
+            run.resources.filter((r) => r.protect).map((r) => r.urn),
+            [],
+        );
+        const sts = run.get("kubernetes:apps/v1:StatefulSet", "postgres").inputs;
+        assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "1Gi");
+        assert.deepEqual(run.byType(PDB), []);
+    });
+
+    it("prod: protects and retains the database, its volumes and the superuser password", () => {
+        const { run } = runs.get("prod")!;
+        const kept = run.resources
+            .filter((r) => r.protect && r.retainOnDelete)
+            .map((r) => `${r.type}::${r.name}`)
+            .sort();
+        assert.deepEqual(kept, [
+            "kubernetes:apps/v1:StatefulSet::postgres",
+            "kubernetes:core/v1:Namespace::orders-data",
+            "random:index/randomPassword:RandomPassword::postgres-superuser",
+        ]);
+        const sts = run.get("kubernetes:apps/v1:StatefulSet", "postgres").inputs;
+        assert.deepEqual(sts.spec.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
+        assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "100Gi");
+        assert.equal(sts.spec.volumeClaimTemplates[0].spec.storageClassName, "gp3");
+    });
+
+    it("prod (EKS): uploads backups to S3 as the IRSA-annotated postgres-backup ServiceAccount", () => {
+        const { run } = runs.get("prod")!;
+        const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
+        assert.deepEqual(sa.metadata.annotations, { "eks.amazonaws.com/role-arn": IRSA_ROLE });
+        assert.equal(sa.metadata.namespace, "orders-data");
+        const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
+        assert.equal(pod.serviceAccountName, "postgres-backup");
+        assert.equal(pod.containers[0].args[3], `s3://${BACKUP_BUCKET}/postgres`);
+        assert.deepEqual(
+            pod.containers[0].env.find((e: any) => e.name === "AWS_REGION"),
+            { name: "AWS_REGION", value: "eu-west-1" },
+        );
+        assert.equal(run.byType("kubernetes:core/v1:PersistentVolumeClaim").length, 0);
+    });
+
+    it("GKE: uploads backups to GCS as the Workload Identity ServiceAccount", () => {
+        const { run } = runs.get("staging on GKE")!;
+        const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
+        assert.deepEqual(sa.metadata.annotations, { "iam.gke.io/gcp-service-account": GSA });
+        const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
+        assert.equal(pod.containers[0].args[3], `gs://${BACKUP_BUCKET}/postgres`);
+    });
+
+    it("mesh on: namespaces are injected, Postgres accepts the un-injected Jobs on 5432; mesh off: no Istio objects", () => {
+        const on = runs.get("prod")!.run;
+        for (const ns of on.byType("kubernetes:core/v1:Namespace")) assert.equal(ns.inputs.metadata.labels["istio-injection"], "enabled");
+        const pa = on.get("kubernetes:security.istio.io/v1:PeerAuthentication", "postgres-job-clients").inputs;
+        assert.equal(pa.metadata.namespace, "orders-data");
+        assert.deepEqual(pa.spec.portLevelMtls, { "5432": { mode: "PERMISSIVE" } });
+        const job = on.byType("kubernetes:batch/v1:Job")[0].inputs;
+        assert.equal(job.spec.template.metadata.annotations["sidecar.istio.io/inject"], "false");
+        const off = runs.get("dev with the mesh off")!.run;
+        assert.deepEqual(
+            off.find((r) => r.type.includes("istio.io")),
+            [],
+        );
+        for (const ns of off.byType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name.startsWith("orders-"))) {
+            assert.equal(ns.inputs.metadata.labels["istio-injection"], undefined);
+        }
+    });
+
+    it("mesh off: an Ingress with the configured class and host, Traefik on kind, and a warning about the canary split", () => {
+        const dev = runs.get("dev with the mesh off")!;
+        const ingress = dev.run.get("kubernetes:networking.k8s.io/v1:Ingress", "orders-platform").inputs;
+        assert.equal(ingress.spec.ingressClassName, "traefik");
+        assert.equal(ingress.spec.rules[0].host, "localhost");
+        assert.equal(ingress.spec.tls, undefined);
+        assert.equal(dev.run.outputs.url, "http://localhost:8080");
+        const chart = dev.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs;
+        assert.equal(chart.chart, "traefik");
+        assert.equal(chart.version, dev.config.edge.traefikChartVersion);
+        assert.equal(chart.repositoryOpts.repo, "https://traefik.github.io/charts");
+        assert.equal(chart.namespace, "ingress-traefik");
+        assert.equal(chart.values.service.type, "NodePort");
+        assert.deepEqual(dev.run.warnings, [], "no canary in dev, nothing to approximate");
+
+        const prod = runs.get("prod with the mesh off")!;
+        const tls = prod.run.get("kubernetes:networking.k8s.io/v1:Ingress", "orders-platform").inputs.spec.tls;
+        assert.deepEqual(tls, [{ hosts: ["orders.example.com"], secretName: "orders-edge-tls" }]);
+        assert.equal(prod.run.outputs.url, "https://orders.example.com");
+        assert.equal(prod.run.byType("kubernetes:helm.sh/v4:Chart").length, 0, "prod does not install a controller");
+        assert.equal(prod.run.warnings.length, 1);
+        assert.match(prod.run.warnings[0], /users: .*canary weight 10% is only approximated .*stable 2 : canary 1/);
+    });
+
+    describe("canary weights 0/10/100", () => {
+        const deployments = (r: CapturedResource[]) =>
+            Object.fromEntries(r.filter((x) => x.type === DEPLOYMENT).map((x) => [x.name, x.inputs]));
+
+        it("mesh on: changing only the weight changes no Deployment, HPA or PDB", async () => {
+            const results: Array<WorkloadsRun["run"]> = [];
+            for (const weight of [0, 10, 100]) results.push((await deployWorkloads("prod", { "apps.users.canary.weight": weight })).run);
+            const workloadsOf = (run: WorkloadsRun["run"]) =>
+                run.resources.filter((r) => [DEPLOYMENT, HPA, PDB].includes(r.type)).map((r) => ({ name: r.name, inputs: r.inputs }));
+            assert.deepEqual(workloadsOf(results[0]), workloadsOf(results[1]));
+            assert.deepEqual(workloadsOf(results[1]), workloadsOf(results[2]));
+            assert.equal(deployments(results[0].resources)["users-canary"].spec.replicas, 1);
+            for (const run of results) assert.deepEqual(run.warnings, []);
+        });
+
+        it("mesh off: the replica ratio follows the weight (0 -> no canary pods, 100 -> no stable pods)", async () => {
+            const counts: Record<number, [unknown, unknown, unknown]> = {};
+            for (const weight of [0, 10, 100]) {
+                const { run } = await deployWorkloads("prod", { "mesh.enabled": false, "apps.users.canary.weight": weight });
+                const d = deployments(run.resources);
+                const hpa = run.find((r) => r.type === HPA && r.name === "users")[0];
+                counts[weight] = [
+                    d.users.spec.replicas ?? `hpa ${hpa.inputs.spec.minReplicas}..${hpa.inputs.spec.maxReplicas}`,
+                    d["users-canary"].spec.replicas,
+                    run.warnings.length,
+                ];
+            }
+            assert.deepEqual(counts, {
+                0: ["hpa 3..10", 0, 1],
+                10: ["hpa 2..9", 1, 1],
+                100: [0, 3, 1],
+            });
+        });
+    });
+});
