@@ -7,7 +7,9 @@ export default tseslint.config(
     eslint.configs.recommended,
     ...tseslint.configs.recommended,
     {
-        languageOptions: { globals: { console: "readonly", process: "readonly", require: "readonly", __dirname: "readonly", module: "writable" } },
+        languageOptions: {
+            globals: { console: "readonly", process: "readonly", require: "readonly", __dirname: "readonly", module: "writable" },
+        },
         rules: {
             "@typescript-eslint/no-explicit-any": "off",
             "@typescript-eslint/no-require-imports": "off",

@@ -88,7 +88,10 @@ for (const facts of catalog.values()) {
                 ...Object.fromEntries(
                     facts.calls.map((callee) => {
                         const target = catalog.get(callee)!;
-                        return [`${callee.toUpperCase()}_URL`, `http://${callee}.${namespaces.appNamespaceName}.svc.cluster.local:${target.port}`];
+                        return [
+                            `${callee.toUpperCase()}_URL`,
+                            `http://${callee}.${namespaces.appNamespaceName}.svc.cluster.local:${target.port}`,
+                        ];
                     }),
                 ),
                 ...(observability.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint } : {}),
@@ -132,11 +135,7 @@ const edge = istio
               graph,
               namespaces,
               istio,
-              // kind maps these host ports to the gateway's NodePorts.
-              publicPorts:
-                  config.cluster.provider === "kind" && config.cluster.kind
-                      ? { http: config.cluster.kind.httpPort, https: config.cluster.kind.httpsPort }
-                      : undefined,
+              publicPorts: cluster.edgeHostPorts,
               tracing: config.observability.jaeger.enabled,
           },
           { ...k8sOpts, dependsOn: Object.values(services) },
@@ -150,11 +149,7 @@ const edge = istio
               catalog,
               namespaces,
               services,
-              // kind publishes the edge NodePorts on these host ports.
-              exposure:
-                  config.cluster.provider === "kind" && config.cluster.kind
-                      ? { type: "NodePort", hostPorts: { http: config.cluster.kind.httpPort, https: config.cluster.kind.httpsPort } }
-                      : undefined,
+              exposure: cluster.edgeHostPorts ? { type: "NodePort", hostPorts: cluster.edgeHostPorts } : undefined,
           },
           { ...k8sOpts, dependsOn: Object.values(services) },
       );
@@ -168,5 +163,8 @@ export const grafanaUrl = observability.grafanaUrl;
 export const jaegerUrl = observability.jaegerUrl;
 export const imageRefs = images.refs;
 export const appVersions = Object.fromEntries(
-    Object.entries(config.apps).map(([name, app]) => [name, { stable: app.version, canary: app.canary?.version, canaryWeight: app.canary?.weight ?? 0 }]),
+    Object.entries(config.apps).map(([name, app]) => [
+        name,
+        { stable: app.version, canary: app.canary?.version, canaryWeight: app.canary?.weight ?? 0 },
+    ]),
 );

@@ -88,22 +88,66 @@ describe("stack config", () => {
                 { "cluster.provider": "aks" },
                 /orders-platform:cluster\.provider = "aks": must be one of kind \| eks \| gke \| existing/,
             ],
-            ["a canary weight of 130", { "apps.users.canary.weight": 130 }, /orders-platform:apps\.users\.canary\.weight = 130: must be a whole number from 0 to 100/],
-            ["version latest", { "apps.orders.version": "latest" }, /orders-platform:apps\.orders\.version = "latest": must be a SemVer version like 1\.4\.2 .*"latest"/],
-            ["replicas -1", { "apps.orders.replicas": -1 }, /orders-platform:apps\.orders\.replicas = -1: must be a whole number from 1 to 50/],
+            [
+                "a canary weight of 130",
+                { "apps.users.canary.weight": 130 },
+                /orders-platform:apps\.users\.canary\.weight = 130: must be a whole number from 0 to 100/,
+            ],
+            [
+                "version latest",
+                { "apps.orders.version": "latest" },
+                /orders-platform:apps\.orders\.version = "latest": must be a SemVer version like 1\.4\.2 .*"latest"/,
+            ],
+            [
+                "replicas -1",
+                { "apps.orders.replicas": -1 },
+                /orders-platform:apps\.orders\.replicas = -1: must be a whole number from 1 to 50/,
+            ],
             [
                 "a typo in a key",
                 { "apps.users.replcas": 2 },
                 /orders-platform:apps\.users\.replcas = 2: unknown key; allowed keys here: version, replicas, resources, autoscaling, canary, logLevel/,
             ],
-            ["a typo in a top-level key", { "obsevability": { grafana: { enabled: true } } }, /orders-platform:obsevability = .*: unknown key; allowed keys here: environment, protect, cluster/],
-            ["an unknown app", { "apps.payments": { version: "1.0.0" } }, /orders-platform:apps\.payments: unknown app; apps in this checkout: orders, users/],
-            ["a missing cloud section", { "cluster.eks": undefined }, /orders-platform:cluster\.eks = \(not set\): is required when provider is "eks"/],
-            ["limits below requests", { "apps.users.resources.limits.memory": "64Mi" }, /orders-platform:apps\.users\.resources\.limits\.memory = "64Mi": must be >= requests\.memory \(256Mi\)/],
-            ["a canary equal to the stable version", { "apps.users.canary.version": "1.0.0" }, /orders-platform:apps\.users\.canary\.version = "1\.0\.0": must differ from the stable version 1\.0\.0/],
-            ["a bad cron schedule", { "database.backup.schedule": "daily" }, /orders-platform:database\.backup\.schedule = "daily": must be a 5-field cron schedule/],
-            ["TLS without a certificate secret", { "edge.tls.secretName": undefined }, /orders-platform:edge\.tls\.secretName = \(not set\): secretName is required when tls\.enabled is true/],
-            ["autoscaling max below min", { "apps.users.autoscaling.max": 2 }, /orders-platform:apps\.users\.autoscaling\.max = 2: max must be >= min/],
+            [
+                "a typo in a top-level key",
+                { obsevability: { grafana: { enabled: true } } },
+                /orders-platform:obsevability = .*: unknown key; allowed keys here: environment, protect, cluster/,
+            ],
+            [
+                "an unknown app",
+                { "apps.payments": { version: "1.0.0" } },
+                /orders-platform:apps\.payments: unknown app; apps in this checkout: orders, users/,
+            ],
+            [
+                "a missing cloud section",
+                { "cluster.eks": undefined },
+                /orders-platform:cluster\.eks = \(not set\): is required when provider is "eks"/,
+            ],
+            [
+                "limits below requests",
+                { "apps.users.resources.limits.memory": "64Mi" },
+                /orders-platform:apps\.users\.resources\.limits\.memory = "64Mi": must be >= requests\.memory \(256Mi\)/,
+            ],
+            [
+                "a canary equal to the stable version",
+                { "apps.users.canary.version": "1.0.0" },
+                /orders-platform:apps\.users\.canary\.version = "1\.0\.0": must differ from the stable version 1\.0\.0/,
+            ],
+            [
+                "a bad cron schedule",
+                { "database.backup.schedule": "daily" },
+                /orders-platform:database\.backup\.schedule = "daily": must be a 5-field cron schedule/,
+            ],
+            [
+                "TLS without a certificate secret",
+                { "edge.tls.secretName": undefined },
+                /orders-platform:edge\.tls\.secretName = \(not set\): secretName is required when tls\.enabled is true/,
+            ],
+            [
+                "autoscaling max below min",
+                { "apps.users.autoscaling.max": 2 },
+                /orders-platform:apps\.users\.autoscaling\.max = 2: max must be >= min/,
+            ],
             ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
         ];
         for (const [what, overrides, expected] of cases) {

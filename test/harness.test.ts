@@ -8,7 +8,11 @@ describe("test harness", () => {
             const provider = new k8s.Provider("k8s", { kubeconfig: "{}" });
             const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: "demo" } }, { provider });
             new k8s.core.v1.ConfigMap("cm", { metadata: { namespace: "demo" }, data: { a: "b" } }, { provider, parent: ns, protect: true });
-            new k8s.core.v1.Service("bad", { metadata: { namespace: "demo" }, spec: { ports: [{ port: "x" as unknown as number }] } }, { provider });
+            new k8s.core.v1.Service(
+                "bad",
+                { metadata: { namespace: "demo" }, spec: { ports: [{ port: "x" as unknown as number }] } },
+                { provider },
+            );
             return { nsName: ns.metadata.name };
         });
         const cm = run.get("kubernetes:core/v1:ConfigMap", "cm");

@@ -3,7 +3,11 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { kubernetesObjects, ProgramRun, runStack, SHIPPED_STACKS, validateKubernetesObjects } from "./harness";
 
-const GKE = { "cluster.provider": "gke", "cluster.eks": undefined, "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" } };
+const GKE = {
+    "cluster.provider": "gke",
+    "cluster.eks": undefined,
+    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
+};
 
 const variants: Array<[string, string, Record<string, unknown>]> = [
     ...SHIPPED_STACKS.map((s): [string, string, Record<string, unknown>] => [s, s, {}]),
@@ -31,7 +35,9 @@ describe("shipped stacks under mocks", function () {
 
             it("gives every child resource a parent and every Kubernetes object the cluster's provider", () => {
                 const run = runs.get(label)!;
-                const orphans = run.resources.filter((r) => !r.parent && !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:Stack");
+                const orphans = run.resources.filter(
+                    (r) => !r.parent && !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:Stack",
+                );
                 const topLevel = new Set(orphans.map((r) => r.type.split(":").slice(0, 2).join(":")));
                 for (const t of topLevel) assert.match(t, /^orders-platform:/, `top-level resource of type ${t} is not a component`);
                 for (const obj of kubernetesObjects(run.resources)) {

@@ -126,17 +126,15 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
     );
 
     const kubeconfig = pulumi.secret(
-        pulumi
-            .all([cluster.name, cluster.endpoint, cluster.masterAuth])
-            .apply(([n, endpoint, auth]) =>
-                gkeKubeconfig({
-                    project: cfg.project,
-                    location: cfg.region,
-                    clusterName: n,
-                    endpoint,
-                    certificateAuthorityData: auth.clusterCaCertificate ?? "",
-                }),
-            ),
+        pulumi.all([cluster.name, cluster.endpoint, cluster.masterAuth]).apply(([n, endpoint, auth]) =>
+            gkeKubeconfig({
+                project: cfg.project,
+                location: cfg.region,
+                clusterName: n,
+                endpoint,
+                certificateAuthorityData: auth.clusterCaCertificate ?? "",
+            }),
+        ),
     );
     const k8sProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig }, { parent, dependsOn: [nodePool] });
 

@@ -31,6 +31,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
     public readonly storageClassName: pulumi.Output<string>;
     public readonly topology: ClusterTopology;
     public readonly backupTarget: BackupTarget;
+    public readonly edgeHostPorts?: { http: number; https: number };
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:cluster:Cluster", name, {}, opts);
@@ -48,6 +49,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
         this.storageClassName = out.storageClassName;
         this.topology = clusterTopology(args.config);
         this.backupTarget = out.backupTarget;
+        this.edgeHostPorts = out.edgeHostPorts;
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             registryServer: this.registry.server,

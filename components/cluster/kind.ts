@@ -75,5 +75,6 @@ export function createKind(name: string, cfg: KindConfig, args: VariantArgs): Va
         },
         storageClassName: pulumi.output(KIND_STORAGE_CLASS),
         backupTarget: { kind: "volume" },
+        edgeHostPorts: { http: cfg.httpPort, https: cfg.httpsPort },
     };
 }

@@ -49,6 +49,8 @@ export interface ClusterOutputs {
     storageClassName: pulumi.Output<string>;
     topology: ClusterTopology;
     backupTarget: BackupTarget;
+    /** Host ports that publish the edge NodePorts (kind); undefined where a load balancer fronts the edge. */
+    edgeHostPorts?: { http: number; https: number };
 }
 
 /**

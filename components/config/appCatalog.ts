@@ -54,7 +54,9 @@ export function loadAppCatalog(appsDir: string = APPS_DIR): AppCatalog {
     for (const app of catalog.values()) {
         for (const callee of app.calls) {
             if (!catalog.has(callee)) {
-                throw new ConfigError("(app catalog)", [`apps/${app.name}/package.json ordersPlatform.calls names "${callee}", which is not an app`]);
+                throw new ConfigError("(app catalog)", [
+                    `apps/${app.name}/package.json ordersPlatform.calls names "${callee}", which is not an app`,
+                ]);
             }
         }
     }

@@ -74,8 +74,7 @@ export function describeIssues(schema: z.ZodType, raw: unknown, issues: z.core.$
                 .join("\n  - ");
         }
         const value = valueAt(raw, issue.path);
-        const message =
-            issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
+        const message = issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
         return `${keyName(issue.path)} = ${show(value)}: ${message}`;
     });
 }

@@ -23,9 +23,7 @@ export function deepMerge(base: unknown, override: unknown): unknown {
 /** Validates raw config (key -> parsed value, without the namespace) for one stack. */
 export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog): StackConfig {
     const environment = raw.environment;
-    const defaults = ENVIRONMENTS.includes(environment as Environment)
-        ? ENVIRONMENT_DEFAULTS[environment as Environment]
-        : {};
+    const defaults = ENVIRONMENTS.includes(environment as Environment) ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
     const merged = deepMerge(defaults, raw) as RawConfig;
 
     const parsed = stackConfigSchema.safeParse(merged, { reportInput: true });

@@ -7,8 +7,7 @@ export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export const CLUSTER_PROVIDERS = ["kind", "eks", "gke", "existing"] as const;
 
 // SemVer 2.0.0 without the leading "v": the image tag of an app.
-const SEMVER =
-    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 const CRON_FIELD = /^[\d*/,\-A-Za-z]+$/;
 const DURATION = /^\d+(ms|s|m|h)$/;
 const RETENTION = /^\d+(h|d|w|y)$/;
@@ -27,19 +26,14 @@ const int = (min: number, max: number) =>
             .max(max, { error: `must be a whole number from ${min} to ${max}` }),
     );
 
-const bool = () =>
-    z.preprocess(
-        (v) => (v === "true" ? true : v === "false" ? false : v),
-        z.boolean({ error: "must be true or false" }),
-    );
+const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "must be true or false" }));
 
 const semver = () =>
     z.string({ error: "must be a SemVer version string like 1.4.2" }).regex(SEMVER, {
         error: 'must be a SemVer version like 1.4.2 (it is the image tag; "latest" and other moving tags are not allowed)',
     });
 
-const pattern = (re: RegExp, what: string) =>
-    z.string({ error: `must be ${what}` }).regex(re, { error: `must be ${what}` });
+const pattern = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, { error: `must be ${what}` });
 
 const cpu = () =>
     z
@@ -51,11 +45,17 @@ const memory = () =>
         .refine((v) => parseMemory(v) !== undefined, { error: 'must be a memory quantity like "256Mi" or "1Gi"' });
 
 const cron = () =>
-    z
-        .string({ error: 'must be a 5-field cron schedule like "0 2 * * *"' })
-        .refine((v) => v.trim().split(/\s+/).length === 5 && v.trim().split(/\s+/).every((f) => CRON_FIELD.test(f)), {
+    z.string({ error: 'must be a 5-field cron schedule like "0 2 * * *"' }).refine(
+        (v) =>
+            v.trim().split(/\s+/).length === 5 &&
+            v
+                .trim()
+                .split(/\s+/)
+                .every((f) => CRON_FIELD.test(f)),
+        {
             error: 'must be a 5-field cron schedule like "0 2 * * *"',
-        });
+        },
+    );
 
 export const resourcesSchema = z
     .strictObject({
@@ -64,7 +64,12 @@ export const resourcesSchema = z
     })
     .superRefine((r, ctx) => {
         if (parseCpu(r.limits.cpu)! < parseCpu(r.requests.cpu)!) {
-            ctx.addIssue({ code: "custom", path: ["limits", "cpu"], input: r.limits.cpu, message: `must be >= requests.cpu (${r.requests.cpu})` });
+            ctx.addIssue({
+                code: "custom",
+                path: ["limits", "cpu"],
+                input: r.limits.cpu,
+                message: `must be >= requests.cpu (${r.requests.cpu})`,
+            });
         }
         if (parseMemory(r.limits.memory)! < parseMemory(r.requests.memory)!) {
             ctx.addIssue({
@@ -125,7 +130,9 @@ const kindSchema = z.strictObject({
     /** kindest/node image, pinned by tag (and ideally digest). */
     nodeImage: z
         .string()
-        .regex(/^kindest\/node:v\d+\.\d+\.\d+(@sha256:[a-f0-9]{64})?$/, { error: 'must be a pinned kindest/node image like "kindest/node:v1.33.1"' })
+        .regex(/^kindest\/node:v\d+\.\d+\.\d+(@sha256:[a-f0-9]{64})?$/, {
+            error: 'must be a pinned kindest/node image like "kindest/node:v1.33.1"',
+        })
         .default("kindest/node:v1.33.1"),
     workers: int(0, 5).default(0),
     /** Host port of the local registry (pushes go to localhost:<port>). */
@@ -156,7 +163,9 @@ const eksSchema = z.strictObject({
         .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
         .default(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
     /** IAM principals (role/user ARNs) given cluster-admin through EKS access entries, besides the deployer. */
-    adminPrincipalArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" })).default([]),
+    adminPrincipalArns: z
+        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" }))
+        .default([]),
     endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
@@ -274,16 +283,23 @@ export const meshSchema = z.strictObject({
     istioVersion: pattern(/^\d+\.\d+\.\d+$/, 'a pinned Istio version like "1.30.3"').default("1.30.3"),
     mtlsMode: z.enum(["STRICT", "PERMISSIVE"], { error: "must be STRICT or PERMISSIVE" }).default("STRICT"),
     /** Percentage of requests traced (0..100). */
-    tracingSamplePercent: z.preprocess(
-        (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
-        z.number({ error: "must be a number from 0 to 100" }).min(0, { error: "must be a number from 0 to 100" }).max(100, { error: "must be a number from 0 to 100" }),
-    ).default(1),
+    tracingSamplePercent: z
+        .preprocess(
+            (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
+            z
+                .number({ error: "must be a number from 0 to 100" })
+                .min(0, { error: "must be a number from 0 to 100" })
+                .max(100, { error: "must be a number from 0 to 100" }),
+        )
+        .default(1),
     gateway: z
         .strictObject({
             replicas: int(1, 20).default(1),
             /** Upper bound of the gateway HPA; unset (or <= replicas) = a fixed replica count. */
             maxReplicas: int(1, 50).optional(),
-            serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" }).default("LoadBalancer"),
+            serviceType: z
+                .enum(["LoadBalancer", "NodePort", "ClusterIP"], { error: "must be one of LoadBalancer | NodePort | ClusterIP" })
+                .default("LoadBalancer"),
             resources: resourcesSchema.default({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
         })
         .refine((g) => g.maxReplicas === undefined || g.maxReplicas >= g.replicas, {
@@ -349,7 +365,14 @@ export const observabilitySchema = z
                 /** Prometheus server container; memory grows with series count and retention. */
                 resources: resourcesSchema.default(PROMETHEUS_RESOURCES),
             })
-            .default({ enabled: true, retention: "15d", storageSize: "10Gi", scrapeInterval: "30s", chartVersion: "88.5.3", resources: PROMETHEUS_RESOURCES }),
+            .default({
+                enabled: true,
+                retention: "15d",
+                storageSize: "10Gi",
+                scrapeInterval: "30s",
+                chartVersion: "88.5.3",
+                resources: PROMETHEUS_RESOURCES,
+            }),
         grafana: z.strictObject({ enabled: bool().default(true) }).default({ enabled: true }),
         jaeger: z
             .strictObject({

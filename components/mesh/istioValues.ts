@@ -1,6 +1,6 @@
 // Helm values of Istio's official charts (base, istiod, gateway) as pure functions of config.
 // Keys follow the charts' values.yaml; istiod's chart takes its pilot settings at the top level.
-import type { ClusterTopology } from "../cluster/types";
+import { EDGE_NODE_PORTS, type ClusterTopology } from "../cluster/types";
 import type { MeshConfig, Resources } from "../config";
 import { GATEWAY_NAMESPACE, ISTIO_NAMESPACE, JAEGER_COLLECTOR_HOST, OTLP_GRPC_PORT } from "../naming";
 
@@ -15,12 +15,6 @@ export const GATEWAY_PRINCIPAL = `cluster.local/ns/${GATEWAY_NAMESPACE}/sa/${GAT
 
 /** istiod extension provider that exports spans to Jaeger over OTLP/gRPC. */
 export const TRACING_PROVIDER = "otel-tracing";
-
-/**
- * NodePorts of the gateway when its Service is a NodePort (kind maps its host ports to them).
- * Same numbers as the cluster's EDGE_NODE_PORTS.
- */
-export const GATEWAY_NODE_PORTS = { http: 30080, https: 30443 } as const;
 
 export type ChartValues = Record<string, unknown>;
 
@@ -93,8 +87,8 @@ export function gatewayServicePorts(serviceType: MeshConfig["gateway"]["serviceT
     const nodePort = serviceType === "NodePort";
     return [
         { name: "status-port", port: 15021, protocol: "TCP", targetPort: 15021 },
-        { name: "http2", port: 80, protocol: "TCP", targetPort: 80, ...(nodePort ? { nodePort: GATEWAY_NODE_PORTS.http } : {}) },
-        { name: "https", port: 443, protocol: "TCP", targetPort: 443, ...(nodePort ? { nodePort: GATEWAY_NODE_PORTS.https } : {}) },
+        { name: "http2", port: 80, protocol: "TCP", targetPort: 80, ...(nodePort ? { nodePort: EDGE_NODE_PORTS.http } : {}) },
+        { name: "https", port: 443, protocol: "TCP", targetPort: 443, ...(nodePort ? { nodePort: EDGE_NODE_PORTS.https } : {}) },
     ];
 }
 

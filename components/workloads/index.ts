@@ -8,5 +8,4 @@ export { NetworkPolicies } from "./networkPolicies";
 export type { NetworkPoliciesArgs } from "./networkPolicies";
 export { IngressEdge } from "./ingressEdge";
 export type { IngressEdgeArgs } from "./ingressEdge";
-export { EDGE_NODE_PORTS } from "./ingressSpec";
 export type { EdgeExposure } from "./ingressSpec";

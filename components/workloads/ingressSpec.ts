@@ -1,12 +1,7 @@
 // Pure builders for the mesh-off edge: the Ingress and the Traefik chart values.
 import type * as k8s from "@pulumi/kubernetes";
+import { EDGE_NODE_PORTS } from "../cluster/types";
 import type { AppFacts, EdgeConfig } from "../config";
-
-/**
- * NodePorts of the edge Service on kind: the kind cluster maps host ports
- * (cluster.kind.httpPort/httpsPort) to these container ports.
- */
-export const EDGE_NODE_PORTS = { http: 30080, https: 30443 } as const;
 
 export const TRAEFIK_REPO = "https://traefik.github.io/charts";
 export const TRAEFIK_CHART = "traefik";

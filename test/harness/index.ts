@@ -165,7 +165,12 @@ function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[
         get(type, name) {
             const hits = resources.filter((r) => r.type === type && r.name === name);
             if (hits.length !== 1) {
-                throw new Error(`expected one ${type} named ${name}, found ${hits.length} (of: ${resources.filter((r) => r.type === type).map((r) => r.name).join(", ")})`);
+                throw new Error(
+                    `expected one ${type} named ${name}, found ${hits.length} (of: ${resources
+                        .filter((r) => r.type === type)
+                        .map((r) => r.name)
+                        .join(", ")})`,
+                );
             }
             return hits[0];
         },
@@ -175,7 +180,11 @@ function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[
 /** Drops the project's own modules from the require cache so index.ts runs afresh. */
 function forgetProjectModules(): void {
     for (const key of Object.keys(require.cache)) {
-        if (key.startsWith(PROJECT_ROOT) && !key.includes(`${path.sep}node_modules${path.sep}`) && !key.includes(`${path.sep}test${path.sep}`)) {
+        if (
+            key.startsWith(PROJECT_ROOT) &&
+            !key.includes(`${path.sep}node_modules${path.sep}`) &&
+            !key.includes(`${path.sep}test${path.sep}`)
+        ) {
             delete require.cache[key];
         }
     }

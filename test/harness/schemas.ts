@@ -13,7 +13,12 @@ const NOT_OBJECTS = [/^kubernetes:helm\.sh\//, /^kubernetes:yaml\//, /^kubernete
 /** Captured resources that are single Kubernetes objects. */
 export function kubernetesObjects(resources: CapturedResource[]): CapturedResource[] {
     return resources.filter(
-        (r) => r.custom && r.type.startsWith("kubernetes:") && !NOT_OBJECTS.some((re) => re.test(r.type)) && r.inputs.apiVersion && r.inputs.kind,
+        (r) =>
+            r.custom &&
+            r.type.startsWith("kubernetes:") &&
+            !NOT_OBJECTS.some((re) => re.test(r.type)) &&
+            r.inputs.apiVersion &&
+            r.inputs.kind,
     );
 }
 

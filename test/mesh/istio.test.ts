@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { GATEWAY_NODE_PORTS, gatewayValues, ISTIO_CHART_REPO, istiodValues } from "../../components/mesh";
+import { EDGE_NODE_PORTS } from "../../components/cluster/types";
+import { gatewayValues, ISTIO_CHART_REPO, istiodValues } from "../../components/mesh";
 import { JAEGER_COLLECTOR_HOST, OTLP_GRPC_PORT } from "../../components/naming";
 import { CapturedResource, runProgram, SHIPPED_STACKS } from "../harness";
 import { meshProgram, MULTI_ZONE, SINGLE_NODE, STACK_TOPOLOGY, stackConfig } from "./fixtures";
@@ -125,7 +126,7 @@ describe("mesh: Istio charts", () => {
     it("labels the gateway for Gateway selection without duplicating the chart's own labels", () => {
         const v = gatewayValues(stackConfig("prod").mesh, MULTI_ZONE, "prod");
         assert.deepEqual(v.labels, { "orders-platform/environment": "prod", istio: "ingressgateway" });
-        assert.deepEqual(GATEWAY_NODE_PORTS, { http: 30080, https: 30443 });
+        assert.deepEqual(EDGE_NODE_PORTS, { http: 30080, https: 30443 });
     });
 
     it("derives istiod HA from the topology, not the environment", () => {

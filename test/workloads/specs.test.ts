@@ -15,7 +15,8 @@ import {
 } from "../../components/workloads/microServiceSpec";
 import { namespaceLabels } from "../../components/workloads/namespaces";
 import { graphEdges, infrastructureEdges, networkPolicySpecs, NetworkPolicyOptions } from "../../components/workloads/networkPolicySpec";
-import { edgeUrl, EDGE_NODE_PORTS, ingressSpec, traefikValues } from "../../components/workloads/ingressSpec";
+import { EDGE_NODE_PORTS } from "../../components/cluster/types";
+import { edgeUrl, ingressSpec, traefikValues } from "../../components/workloads/ingressSpec";
 import {
     backupCronJobSpec,
     bootstrapJobName,

@@ -71,30 +71,14 @@ export function parseIdempotencyKey(value: string | undefined): string | undefin
     return value;
 }
 
-const ORDER_JSON = `json_build_object(
-    'id', o.id,
-    'userId', o.user_id,
-    'items', (SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity, 'unitPriceCents', i.unit_price_cents) ORDER BY i.line_no)
-              FROM order_items i WHERE i.order_id = o.id),
-    'totalCents', o.total_cents,
-    'status', o.status,
-    'createdAt', ${sqlIsoTime("o.created_at")})::text`;
+const ORDER_JSON = `json_build_object('id', o.id, 'userId', o.user_id, 'items', o.items, 'totalCents', o.total_cents, 'status', o.status, 'createdAt', ${sqlIsoTime("o.created_at")})::text`;
 
 const SQL = {
-    // One statement, so the order and its items are written atomically (or not at all). A
-    // conflicting Idempotency-Key inserts nothing and returns no row.
-    insert: `
-WITH o AS (
-    INSERT INTO orders (id, user_id, total_cents, status, idempotency_key, request_hash)
-    VALUES ($1, $2, $3, 'created', $4, $5)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, created_at
-), i AS (
-    INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents)
-    SELECT o.id, x.line_no, x.sku, x.quantity, x.unit_price_cents
-    FROM o, unnest($6::text[], $7::integer[], $8::bigint[]) WITH ORDINALITY AS x (sku, quantity, unit_price_cents, line_no)
-)
-SELECT ${sqlIsoTime("created_at")} AS created_at FROM o`,
+    // A conflicting Idempotency-Key inserts nothing and returns no row.
+    insert: `INSERT INTO orders (id, user_id, items, total_cents, status, idempotency_key, request_hash)
+             VALUES ($1, $2, $3, $4, 'created', $5, $6)
+             ON CONFLICT (idempotency_key) DO NOTHING
+             RETURNING ${sqlIsoTime("created_at")} AS created_at`,
     byKey: `SELECT o.request_hash, ${ORDER_JSON} AS body FROM orders o WHERE o.idempotency_key = $1`,
     byId: `SELECT ${ORDER_JSON} AS body FROM orders o WHERE o.id = $1`,
     firstPage: `SELECT o.id, ${ORDER_JSON} AS body FROM orders o WHERE o.user_id = $1 ORDER BY o.id LIMIT $2`,
@@ -140,23 +124,16 @@ export function orderRoutes(db: Db, users: UserDirectory): Route[] {
 
                 const id = uuidv7();
                 let total = 0;
-                const skus: string[] = [];
-                const quantities: number[] = [];
-                const prices: number[] = [];
-                for (const it of order.items) {
-                    total += it.quantity * it.unitPriceCents;
-                    skus.push(it.sku);
-                    quantities.push(it.quantity);
-                    prices.push(it.unitPriceCents);
-                }
+                for (const it of order.items) total += it.quantity * it.unitPriceCents;
+                const itemsJson = JSON.stringify(order.items);
                 const rows = await db.query<{ created_at: string }>(
                     SQL.insert,
-                    [id, order.userId, total, key ?? null, hash, skus, quantities, prices],
+                    [id, order.userId, itemsJson, total, key ?? null, hash],
                     "orders_insert",
                 );
                 if (rows.length === 1) {
-                    const body = { id, userId: order.userId, items: order.items, totalCents: total, status: "created", createdAt: rows[0].created_at };
-                    return { status: 201, body, headers: { location: `/api/orders/${id}` } };
+                    const raw = `{"id":"${id}","userId":"${order.userId}","items":${itemsJson},"totalCents":${total},"status":"created","createdAt":"${rows[0].created_at}"}`;
+                    return { status: 201, raw, headers: { location: `/api/orders/${id}` } };
                 }
                 // The key is taken: the first request's result (ON CONFLICT waited for it to commit).
                 const previous = await replay(key!, hash!);
