@@ -1,22 +1,12 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, loadAppCatalog, parseStackConfig, RawConfig } from "../components/config";
-import { applyOverrides, readStackFile, SHIPPED_STACKS } from "./harness/stackConfig";
+import { ConfigError, loadAppCatalog, parseStackConfig } from "../components/config";
+import { rawStackConfig, SHIPPED_STACKS } from "./harness/stackConfig";
 
 const catalog = loadAppCatalog();
 
-/** The namespace-less raw config of a shipped stack, with dotted overrides applied. */
-function rawStack(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
-    const full = applyOverrides(readStackFile(stack), overrides);
-    return Object.fromEntries(
-        Object.entries(full)
-            .filter(([k]) => k.startsWith("orders-platform:"))
-            .map(([k, v]) => [k.slice("orders-platform:".length), v]),
-    );
-}
-
 function configError(stack: string, overrides: Record<string, unknown>): ConfigError {
     try {
-        parseStackConfig(rawStack(stack, overrides), stack, catalog);
+        parseStackConfig(rawStackConfig(stack, overrides), stack, catalog);
     } catch (err) {
         assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
         return err;
@@ -27,26 +17,26 @@ function configError(stack: string, overrides: Record<string, unknown>): ConfigE
 describe("stack config", () => {
     for (const stack of SHIPPED_STACKS) {
         it(`accepts the shipped ${stack} stack`, () => {
-            const config = parseStackConfig(rawStack(stack), stack, catalog);
+            const config = parseStackConfig(rawStackConfig(stack), stack, catalog);
             assert.equal(config.environment, stack);
             assert.deepEqual(Object.keys(config.apps).sort(), [...catalog.keys()].sort());
         });
     }
 
     it("reads the values each environment needs", () => {
-        const dev = parseStackConfig(rawStack("dev"), "dev", catalog);
+        const dev = parseStackConfig(rawStackConfig("dev"), "dev", catalog);
         assert.equal(dev.cluster.provider, "kind");
         assert.equal(dev.cluster.kind?.workers, 0);
         assert.equal(dev.mesh.enabled, true);
         assert.equal(dev.mesh.tracingSamplePercent, 100);
         assert.equal(dev.protect, false);
 
-        const staging = parseStackConfig(rawStack("staging"), "staging", catalog);
+        const staging = parseStackConfig(rawStackConfig("staging"), "staging", catalog);
         assert.equal(staging.cluster.provider, "eks");
         assert.equal(staging.cluster.eks?.azCount, 2);
         assert.equal(staging.cluster.eks?.nodeGroup.desiredSize, 2);
 
-        const prod = parseStackConfig(rawStack("prod"), "prod", catalog);
+        const prod = parseStackConfig(rawStackConfig("prod"), "prod", catalog);
         assert.equal(prod.cluster.eks?.azCount, 3);
         assert.deepEqual(prod.apps.users.autoscaling, { min: 3, max: 10, cpuPercent: 65 });
         assert.deepEqual(prod.apps.users.canary, { version: "1.1.0", weight: 10, replicas: 1 });
@@ -57,23 +47,27 @@ describe("stack config", () => {
     });
 
     it("fills defaults per environment without overriding stack values", () => {
-        const prod = parseStackConfig(rawStack("prod", { protect: undefined, "mesh.tracingSamplePercent": undefined }), "prod", catalog);
+        const prod = parseStackConfig(
+            rawStackConfig("prod", { protect: undefined, "mesh.tracingSamplePercent": undefined }),
+            "prod",
+            catalog,
+        );
         assert.equal(prod.protect, true, "prod protects by default");
         assert.equal(prod.mesh.tracingSamplePercent, 1);
-        const staging = parseStackConfig(rawStack("staging", { protect: undefined }), "staging", catalog);
+        const staging = parseStackConfig(rawStackConfig("staging", { protect: undefined }), "staging", catalog);
         assert.equal(staging.protect, false);
-        const devOverride = parseStackConfig(rawStack("dev", { "mesh.tracingSamplePercent": 5 }), "dev", catalog);
+        const devOverride = parseStackConfig(rawStackConfig("dev", { "mesh.tracingSamplePercent": 5 }), "dev", catalog);
         assert.equal(devOverride.mesh.tracingSamplePercent, 5);
     });
 
     it("accepts numbers stored as strings by `pulumi config set --path`", () => {
-        const prod = parseStackConfig(rawStack("prod", { "apps.users.canary.weight": "25" }), "prod", catalog);
+        const prod = parseStackConfig(rawStackConfig("prod", { "apps.users.canary.weight": "25" }), "prod", catalog);
         assert.equal(prod.apps.users.canary?.weight, 25);
     });
 
     it("switches a stack to GKE with one config change", () => {
         const config = parseStackConfig(
-            rawStack("staging", { cluster: { provider: "gke", gke: { project: "orders-staging-1234", region: "europe-west1" } } }),
+            rawStackConfig("staging", { cluster: { provider: "gke", gke: { project: "orders-staging-1234", region: "europe-west1" } } }),
             "staging",
             catalog,
         );

@@ -1,19 +1,9 @@
 // Moving a canary weight in stack config must touch nothing but the VirtualService weights:
 // no Deployment, ConfigMap or DestinationRule change, so no pod restarts.
 import { strict as assert } from "node:assert";
-import { CapturedResource, runStack } from "./harness";
+import { CapturedResource, diffPaths, runStack } from "./harness";
 
 const USERS_VS = "kubernetes:networking.istio.io/v1:VirtualService";
-
-/** Every path at which two JSON values differ. */
-function diffPaths(a: unknown, b: unknown, at = ""): string[] {
-    if (JSON.stringify(a) === JSON.stringify(b)) return [];
-    if (a && b && typeof a === "object" && typeof b === "object") {
-        const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-        return [...keys].flatMap((k) => diffPaths((a as any)[k], (b as any)[k], `${at}.${k}`));
-    }
-    return [at];
-}
 
 function byUrn(resources: CapturedResource[]): Map<string, CapturedResource> {
     return new Map(resources.map((r) => [r.urn, r]));

@@ -1,19 +1,9 @@
 // The real index.ts, once per shipped stack (and the GKE variant), under Pulumi mocks.
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { kubernetesObjects, ProgramRun, runStack, SHIPPED_STACKS, validateKubernetesObjects } from "./harness";
+import { kubernetesObjects, ProgramRun, runStack, STACK_VARIANTS, validateKubernetesObjects } from "./harness";
 
-const GKE = {
-    "cluster.provider": "gke",
-    "cluster.eks": undefined,
-    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
-};
-
-const variants: Array<[string, string, Record<string, unknown>]> = [
-    ...SHIPPED_STACKS.map((s): [string, string, Record<string, unknown>] => [s, s, {}]),
-    ["staging on GKE", "staging", GKE],
-    ["dev with the mesh off", "dev", { "mesh.enabled": false }],
-];
+const variants = STACK_VARIANTS;
 
 describe("shipped stacks under mocks", function () {
     this.timeout(180_000);

@@ -12,6 +12,8 @@ import { callResult, outputsFor } from "./mockRegistry";
 import { applyOverrides, PROJECT, PROJECT_ROOT, readStackFile, toRuntimeConfig } from "./stackConfig";
 
 export * from "./stackConfig";
+export { diffPaths } from "./diff";
+export { appCatalog, stackConfig } from "./parsedConfig";
 export { validateKubernetesObjects, kubernetesObjects } from "./schemas";
 export type { SchemaProblem } from "./schemas";
 

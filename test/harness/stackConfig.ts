@@ -53,3 +53,27 @@ export function toRuntimeConfig(config: Record<string, unknown>): { values: Reco
     }
     return { values, secretKeys };
 }
+
+/** A stack's `orders-platform:*` values without the namespace, overrides applied. */
+export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    const full = applyOverrides(readStackFile(stack), overrides);
+    return Object.fromEntries(
+        Object.entries(full)
+            .filter(([k]) => k.startsWith(`${PROJECT}:`))
+            .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
+    );
+}
+
+/** Switches a shipped EKS stack to GKE (the one config change the README documents). */
+export const GKE_OVERRIDES: Record<string, unknown> = {
+    "cluster.provider": "gke",
+    "cluster.eks": undefined,
+    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
+};
+
+/** The shipped stacks plus the variants every suite checks: [label, stack, overrides]. */
+export const STACK_VARIANTS: Array<[string, string, Record<string, unknown>]> = [
+    ...SHIPPED_STACKS.map((s): [string, string, Record<string, unknown>] => [s, s, {}]),
+    ["staging on GKE", "staging", GKE_OVERRIDES],
+    ["dev with the mesh off", "dev", { "mesh.enabled": false }],
+];

@@ -1,21 +1,11 @@
 import { strict as assert } from "node:assert";
-import { CapturedResource, ProgramRun, runProgram, SHIPPED_STACKS, validateKubernetesObjects } from "../harness";
+import { CapturedResource, diffPaths, ProgramRun, runProgram, SHIPPED_STACKS, validateKubernetesObjects } from "../harness";
 import { meshProgram, STACK_TOPOLOGY, stackConfig } from "./fixtures";
 
 const VS = "kubernetes:networking.istio.io/v1:VirtualService";
 const DR = "kubernetes:networking.istio.io/v1:DestinationRule";
 const istioObjects = (run: ProgramRun) => run.resources.filter((r) => /^kubernetes:[a-z]+\.istio\.io\//.test(r.type));
 const where = (r: CapturedResource) => `${r.inputs.kind} ${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`;
-
-/** Every path at which two JSON values differ. */
-function diffPaths(a: unknown, b: unknown, at = ""): string[] {
-    if (JSON.stringify(a) === JSON.stringify(b)) return [];
-    if (a && b && typeof a === "object" && typeof b === "object") {
-        const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-        return [...keys].flatMap((k) => diffPaths((a as any)[k], (b as any)[k], `${at}.${k}`));
-    }
-    return [at];
-}
 
 describe("mesh: Istio and MeshTraffic components", () => {
     for (const stack of SHIPPED_STACKS) {

@@ -2,23 +2,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { trafficGraph } from "../../components/appGraph";
 import type { ClusterTopology } from "../../components/cluster/types";
-import { loadAppCatalog, parseStackConfig, StackConfig } from "../../components/config";
+import type { AppCatalog, StackConfig } from "../../components/config";
 import { Istio, MeshTraffic } from "../../components/mesh";
 import { APP_NAMESPACE, DATA_NAMESPACE } from "../../components/naming";
-import { applyOverrides, readStackFile } from "../harness";
+import { appCatalog, stackConfig } from "../harness";
 
-export const catalog = loadAppCatalog();
-
-/** Validated config of a shipped stack with dotted overrides, e.g. `{ "apps.users.canary.weight": 50 }`. */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): StackConfig {
-    const full = applyOverrides(readStackFile(stack), overrides);
-    const raw = Object.fromEntries(
-        Object.entries(full)
-            .filter(([k]) => k.startsWith("orders-platform:"))
-            .map(([k, v]) => [k.slice("orders-platform:".length), v]),
-    );
-    return parseStackConfig(raw, stack, catalog);
-}
+export { stackConfig };
+export const catalog: AppCatalog = appCatalog;
 
 export const SINGLE_NODE: ClusterTopology = { multiNode: false, multiZone: false };
 export const MULTI_ZONE: ClusterTopology = { multiNode: true, multiZone: true };

@@ -1,20 +1,11 @@
 // Shared inputs of the observability tests: shipped stack configs and the component run under mocks.
 import * as k8s from "@pulumi/kubernetes";
-import { AppCatalog, loadAppCatalog, parseStackConfig, StackConfig } from "../../components/config";
+import type { AppCatalog } from "../../components/config";
 import { Observability } from "../../components/observability";
-import { applyOverrides, CapturedResource, PROJECT, ProgramRun, readStackFile, runProgram } from "../harness";
+import { appCatalog, CapturedResource, ProgramRun, runProgram, stackConfig } from "../harness";
 
-export const catalog: AppCatalog = loadAppCatalog();
-
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): StackConfig {
-    const full = applyOverrides(readStackFile(stack), overrides);
-    const raw = Object.fromEntries(
-        Object.entries(full)
-            .filter(([k]) => k.startsWith(`${PROJECT}:`))
-            .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
-    );
-    return parseStackConfig(raw, stack, catalog);
-}
+export { stackConfig };
+export const catalog: AppCatalog = appCatalog;
 
 export const STORAGE_CLASS = "fast-ssd";
 

@@ -1,6 +1,6 @@
 // The workload components as index.ts wires them, per shipped stack, under Pulumi mocks.
 import { strict as assert } from "node:assert";
-import { CapturedResource, SHIPPED_STACKS, validateKubernetesObjects } from "../harness";
+import { CapturedResource, STACK_VARIANTS, validateKubernetesObjects } from "../harness";
 import { networkPolicySpecs } from "../../components/workloads/networkPolicySpec";
 import { trafficGraph } from "../../components/appGraph";
 import { BACKUP_BUCKET, catalog, deployWorkloads, GSA, IRSA_ROLE, mockPassword, POD_KINDS, podTemplate, WorkloadsRun } from "./fixtures";
@@ -12,15 +12,8 @@ const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const SECRET = "kubernetes:core/v1:Secret";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
-const GKE = {
-    "cluster.provider": "gke",
-    "cluster.eks": undefined,
-    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
-};
 const variants: Array<[string, string, Record<string, unknown>]> = [
-    ...SHIPPED_STACKS.map((s): [string, string, Record<string, unknown>] => [s, s, {}]),
-    ["staging on GKE", "staging", GKE],
-    ["dev with the mesh off", "dev", { "mesh.enabled": false }],
+    ...STACK_VARIANTS,
     ["prod with the mesh off", "prod", { "mesh.enabled": false }],
 ];
 

@@ -4,34 +4,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { trafficGraph } from "../../components/appGraph";
 import type { BackupTarget, ClusterTopology } from "../../components/cluster/types";
-import { AppCatalog, loadAppCatalog, parseStackConfig, StackConfig } from "../../components/config";
+import { clusterTopology } from "../../components/cluster/topology";
+import type { AppCatalog, StackConfig } from "../../components/config";
 import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres } from "../../components/workloads";
 import { fakeDigest } from "../harness/mockRegistry";
-import { applyOverrides, CapturedResource, PROJECT, ProgramRun, readStackFile, runProgram } from "../harness";
+import { appCatalog, applyOverrides, CapturedResource, ProgramRun, readStackFile, runProgram, stackConfig } from "../harness";
 
-export const catalog: AppCatalog = loadAppCatalog();
-
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): StackConfig {
-    const full = applyOverrides(readStackFile(stack), overrides);
-    const raw = Object.fromEntries(
-        Object.entries(full)
-            .filter(([k]) => k.startsWith(`${PROJECT}:`))
-            .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
-    );
-    return parseStackConfig(raw, stack, catalog);
-}
+export { stackConfig };
+export const catalog: AppCatalog = appCatalog;
 
 export function topologyFor(config: StackConfig): ClusterTopology {
-    switch (config.cluster.provider) {
-        case "kind":
-            return { multiNode: (config.cluster.kind?.workers ?? 0) > 0, multiZone: false };
-        case "eks":
-            return { multiNode: true, multiZone: (config.cluster.eks?.azCount ?? 1) > 1 };
-        case "gke":
-            return { multiNode: true, multiZone: true };
-        default:
-            return { multiNode: false, multiZone: false };
-    }
+    return clusterTopology(config.cluster);
 }
 
 export const BACKUP_BUCKET = "orders-backups-bucket";
