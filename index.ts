@@ -7,7 +7,7 @@ import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
 import { Observability } from "./components/observability";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres } from "./components/workloads";
+import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
 
 const { config, catalog } = loadStackConfig();
 const { environment } = config;
@@ -85,15 +85,7 @@ for (const facts of catalog.values()) {
             namespace: namespaces.appNamespace,
             databaseSecret: database.appSecrets[facts.name],
             env: {
-                ...Object.fromEntries(
-                    facts.calls.map((callee) => {
-                        const target = catalog.get(callee)!;
-                        return [
-                            `${callee.toUpperCase()}_URL`,
-                            `http://${callee}.${namespaces.appNamespaceName}.svc.cluster.local:${target.port}`,
-                        ];
-                    }),
-                ),
+                ...upstreamUrls(facts, catalog, namespaces.appNamespaceName),
                 ...(observability.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint } : {}),
             },
             meshEnabled: config.mesh.enabled,

@@ -1,6 +1,7 @@
 export { AppNamespaces } from "./namespaces";
 export type { AppNamespacesArgs } from "./namespaces";
 export { MicroService } from "./microService";
+export { upstreamUrls } from "./microServiceSpec";
 export type { MicroServiceArgs, MicroServiceImages, DatabaseSecretRef } from "./microService";
 export { Postgres } from "./postgres";
 export type { PostgresArgs, AppDatabaseSecret } from "./postgres";

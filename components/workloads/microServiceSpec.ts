@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ClusterTopology } from "../cluster/types";
-import type { AppConfig, AppFacts } from "../config";
+import type { AppCatalog, AppConfig, AppFacts } from "../config";
 import { platformLabels } from "../naming";
 import { APP_UID, containerSecurityContext, podSecurityContext, tmpVolume } from "./security";
 
@@ -96,6 +96,16 @@ export function planReplicas(config: AppConfig, meshEnabled: boolean): ReplicaPl
 // --- config ------------------------------------------------------------------
 
 /** Non-secret environment of the app (credentials come from Secrets, never from here). */
+/** `<CALLEE>_URL` for every app this app calls, pointing at the callee's Service DNS name. */
+export function upstreamUrls(facts: AppFacts, catalog: AppCatalog, namespace: string): Record<string, string> {
+    return Object.fromEntries(
+        facts.calls.map((callee) => [
+            `${callee.toUpperCase()}_URL`,
+            `http://${callee}.${namespace}.svc.cluster.local:${catalog.get(callee)!.port}`,
+        ]),
+    );
+}
+
 export function configMapData(facts: AppFacts, config: AppConfig, env: Record<string, string>): Record<string, string> {
     return {
         PORT: String(facts.port),

@@ -6,7 +6,7 @@ import { trafficGraph } from "../../components/appGraph";
 import type { BackupTarget, ClusterTopology } from "../../components/cluster/types";
 import { clusterTopology } from "../../components/cluster/topology";
 import type { AppCatalog, StackConfig } from "../../components/config";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres } from "../../components/workloads";
+import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "../../components/workloads";
 import { fakeDigest } from "../harness/mockRegistry";
 import { appCatalog, applyOverrides, CapturedResource, ProgramRun, readStackFile, runProgram, stackConfig } from "../harness";
 
@@ -96,12 +96,7 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                         namespace: namespaces.appNamespace,
                         databaseSecret: database.appSecrets[facts.name],
                         env: {
-                            ...Object.fromEntries(
-                                facts.calls.map((callee) => [
-                                    `${callee.toUpperCase()}_URL`,
-                                    `http://${callee}.${namespaces.appNamespaceName}.svc.cluster.local:${catalog.get(callee)!.port}`,
-                                ]),
-                            ),
+                            ...upstreamUrls(facts, catalog, namespaces.appNamespaceName),
                             OTEL_EXPORTER_OTLP_ENDPOINT: pulumi.output("http://jaeger-collector.tracing.svc.cluster.local:4318"),
                         },
                         meshEnabled: config.mesh.enabled,

@@ -12,6 +12,7 @@ import {
     serviceSpec,
     splitReplicas,
     topologySpread,
+    upstreamUrls,
 } from "../../components/workloads/microServiceSpec";
 import { namespaceLabels } from "../../components/workloads/namespaces";
 import { graphEdges, infrastructureEdges, networkPolicySpecs, NetworkPolicyOptions } from "../../components/workloads/networkPolicySpec";
@@ -95,6 +96,13 @@ describe("workloads: replica planning", () => {
 });
 
 describe("workloads: microservice specs", () => {
+    it("points each app at the Services of the apps it calls, and only those", () => {
+        assert.deepEqual(upstreamUrls(catalog.get("orders")!, catalog, "orders-apps"), {
+            USERS_URL: "http://users.orders-apps.svc.cluster.local:8081",
+        });
+        assert.deepEqual(upstreamUrls(catalog.get("users")!, catalog, "orders-apps"), {});
+    });
+
     const config = app({ replicas: 3, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } });
     const input = {
         environment: "prod",
