@@ -183,6 +183,10 @@ describe("images: under mocks", () => {
             ["images-users"],
         );
         assert.deepEqual(lookups, ["localhost:5001/orders:0.1.0"]);
+        // The local registry speaks plain HTTP: the lookup provider must say so, without credentials.
+        const [lookupProvider] = run.byType("pulumi:providers:docker");
+        const auth = JSON.parse(lookupProvider.inputs.registryAuth)[0];
+        assert.deepEqual(auth, { address: "http://localhost:5001", authDisabled: true });
         assert.equal(run.outputs.refs.orders.stable, `localhost:5001/orders:0.1.0@${fakeDigest("localhost:5001/orders:0.1.0")}`);
     });
 

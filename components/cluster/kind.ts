@@ -72,6 +72,7 @@ export function createKind(name: string, cfg: KindConfig, args: VariantArgs): Va
             server: pulumi.all([registry.id, registryHosts.id]).apply(() => host),
             repository: (app) => pulumi.all([registry.id, registryHosts.id]).apply(() => `${host}/${app}`),
             credentials: undefined,
+            plainHttp: true,
         },
         storageClassName: pulumi.output(KIND_STORAGE_CLASS),
         backupTarget: { kind: "volume" },

@@ -11,6 +11,8 @@ export interface RegistryInfo {
     repository(app: string): pulumi.Output<string>;
     /** Push credentials from the cloud (never plain config); undefined for the local registry. */
     credentials?: pulumi.Output<{ username: string; password: string }>;
+    /** The registry speaks plain HTTP (the local kind registry on loopback). */
+    plainHttp?: boolean;
 }
 
 export interface ClusterTopology {

@@ -37,15 +37,17 @@ export class AppImages extends pulumi.ComponentResource {
                   password: pulumi.secret(credentials.apply((c) => c.password)),
               }
             : undefined;
-        // Lookups of versions not built here authenticate with the same cloud-issued token.
+        // Lookups of versions not built here authenticate with the same cloud-issued token; a
+        // plain-HTTP registry needs its scheme spelled out or the lookup would try HTTPS.
+        const lookupAuth: docker.types.input.ProviderRegistryAuth | undefined = pushRegistry
+            ? { address: pushRegistry.server, username: pushRegistry.username, password: pushRegistry.password }
+            : registry.plainHttp
+              ? { address: pulumi.interpolate`http://${registry.server}`, authDisabled: true }
+              : undefined;
         let lookupProvider: docker.Provider | undefined;
         const lookupOpts = (): pulumi.InvokeOutputOptions => {
-            if (pushRegistry && !lookupProvider) {
-                lookupProvider = new docker.Provider(
-                    `${name}-registry`,
-                    { registryAuth: [{ address: pushRegistry.server, username: pushRegistry.username, password: pushRegistry.password }] },
-                    { parent: this },
-                );
+            if (lookupAuth && !lookupProvider) {
+                lookupProvider = new docker.Provider(`${name}-registry`, { registryAuth: [lookupAuth] }, { parent: this });
             }
             return { parent: this, ...(lookupProvider ? { provider: lookupProvider } : {}) };
         };
