@@ -60,6 +60,30 @@ describe("stack config", () => {
         assert.equal(devOverride.mesh.tracingSamplePercent, 5);
     });
 
+    it("runs on a minimal stack: every omitted section gets its documented defaults", () => {
+        const config = parseStackConfig(
+            {
+                environment: "staging",
+                cluster: { provider: "kind" },
+                apps: { users: { version: "1.0.0" }, orders: { version: "1.0.0" } },
+                edge: { host: "orders.test" },
+            },
+            "minimal",
+            catalog,
+        );
+        assert.equal(config.cluster.kind?.httpPort, 8080);
+        assert.deepEqual(config.apps.users.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+        assert.equal(config.database.backup.schedule, "0 2 * * *");
+        assert.equal(config.database.backup.retentionDays, 7);
+        assert.equal(config.mesh.traffic.retries.attempts, 2);
+        assert.equal(config.mesh.traffic.outlierDetection.consecutive5xxErrors, 5);
+        assert.equal(config.mesh.gateway.resources.limits.memory, "512Mi");
+        assert.equal(config.mesh.tracingSamplePercent, 10, "staging default");
+        assert.equal(config.observability.jaeger.maxTraces, 50000);
+        assert.equal(config.observability.grafana.enabled, true);
+        assert.equal(config.edge.tls.enabled, false);
+    });
+
     it("accepts numbers stored as strings by `pulumi config set --path`", () => {
         const prod = parseStackConfig(rawStackConfig("prod", { "apps.users.canary.weight": "25" }), "prod", catalog);
         assert.equal(prod.apps.users.canary?.weight, 25);

@@ -158,7 +158,7 @@ const eksSchema = z.strictObject({
         .refine((g) => g.minSize <= g.desiredSize && g.desiredSize <= g.maxSize, {
             error: "needs minSize <= desiredSize <= maxSize",
         })
-        .default({ instanceTypes: ["m6i.large"], minSize: 2, maxSize: 4, desiredSize: 2, diskSizeGiB: 50 }),
+        .prefault({}),
     controlPlaneLogs: z
         .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
         .default(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
@@ -181,7 +181,7 @@ const gkeSchema = z.strictObject({
     nodesPerZone: z
         .strictObject({ min: int(0, 100).default(1), max: int(1, 100).default(3) })
         .refine((n) => n.max >= n.min, { error: "max must be >= min", path: ["max"] })
-        .default({ min: 1, max: 3 }),
+        .prefault({}),
     subnetCidr: pattern(CIDR, "a CIDR").default("10.10.0.0/20"),
     podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
@@ -233,7 +233,7 @@ export const databaseSchema = z.strictObject({
             /** Default: the cluster's default StorageClass. */
             storageClass: pattern(K8S_NAME, "a StorageClass name").optional(),
         })
-        .default({ size: "5Gi" }),
+        .prefault({}),
     resources: resourcesSchema.default({
         requests: { cpu: "250m", memory: "512Mi" },
         limits: { cpu: "1", memory: "1Gi" },
@@ -246,7 +246,7 @@ export const databaseSchema = z.strictObject({
             /** Size of the backup volume where backups go to a PVC (kind, existing). */
             volumeSize: memory().default("5Gi"),
         })
-        .default({ enabled: true, schedule: "0 2 * * *", retentionDays: 7, volumeSize: "5Gi" }),
+        .prefault({}),
 });
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 
@@ -258,7 +258,7 @@ const trafficSchema = z.strictObject({
             perTryTimeout: pattern(DURATION, 'a duration like "2s"').default("2s"),
             retryOn: z.string().min(1).default("gateway-error,connect-failure,refused-stream"),
         })
-        .default({ attempts: 2, perTryTimeout: "2s", retryOn: "gateway-error,connect-failure,refused-stream" }),
+        .prefault({}),
     outlierDetection: z
         .strictObject({
             consecutive5xxErrors: int(1, 1000).default(5),
@@ -266,7 +266,7 @@ const trafficSchema = z.strictObject({
             baseEjectionTime: pattern(DURATION, 'a duration like "30s"').default("30s"),
             maxEjectionPercent: int(1, 100).default(50),
         })
-        .default({ consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 50 }),
+        .prefault({}),
     /** DestinationRule connection pool limits per client sidecar. */
     connectionPool: z
         .strictObject({
@@ -274,7 +274,7 @@ const trafficSchema = z.strictObject({
             http1MaxPendingRequests: int(1, 100000).default(1024),
             http2MaxRequests: int(1, 100000).default(1024),
         })
-        .default({ maxConnections: 1024, http1MaxPendingRequests: 1024, http2MaxRequests: 1024 }),
+        .prefault({}),
 });
 
 export const meshSchema = z.strictObject({
@@ -306,27 +306,23 @@ export const meshSchema = z.strictObject({
             error: "maxReplicas must be >= replicas",
             path: ["maxReplicas"],
         })
-        .default({
-            replicas: 1,
-            serviceType: "LoadBalancer",
-            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-        }),
+        .prefault({}),
     istiod: z
         .strictObject({
             /** istiod pods; default: 2 (with a PodDisruptionBudget) on multi-node clusters, else 1. */
             replicas: int(1, 10).optional(),
             resources: resourcesSchema.default({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } }),
         })
-        .default({ resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } } }),
+        .prefault({}),
     /** Resources of every injected sidecar (global.proxy.resources). */
     proxy: z
         .strictObject({
             resources: resourcesSchema.default({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "512Mi" } }),
         })
-        .default({ resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "1", memory: "512Mi" } } }),
+        .prefault({}),
     /** Request header that forces the canary: `<header>: always`. */
     canaryHeader: pattern(/^[a-z0-9-]+$/, "a lowercase HTTP header name").default("x-canary"),
-    traffic: trafficSchema.default(trafficSchema.parse({})),
+    traffic: trafficSchema.prefault({}),
 });
 export type MeshConfig = z.infer<typeof meshSchema>;
 
@@ -340,7 +336,7 @@ export const edgeSchema = z.strictObject({
             secretName: pattern(K8S_NAME, "a Secret name").optional(),
         })
         .refine((t) => !t.enabled || !!t.secretName, { error: "secretName is required when tls.enabled is true", path: ["secretName"] })
-        .default({ enabled: false }),
+        .prefault({}),
     /** IngressClass used when the mesh is off. */
     ingressClass: pattern(K8S_NAME, "an IngressClass name").default("traefik"),
     /** Install the Traefik ingress controller (mesh off) when the cluster has none. */
@@ -365,15 +361,8 @@ export const observabilitySchema = z
                 /** Prometheus server container; memory grows with series count and retention. */
                 resources: resourcesSchema.default(PROMETHEUS_RESOURCES),
             })
-            .default({
-                enabled: true,
-                retention: "15d",
-                storageSize: "10Gi",
-                scrapeInterval: "30s",
-                chartVersion: "88.5.3",
-                resources: PROMETHEUS_RESOURCES,
-            }),
-        grafana: z.strictObject({ enabled: bool().default(true) }).default({ enabled: true }),
+            .prefault({}),
+        grafana: z.strictObject({ enabled: bool().default(true) }).prefault({}),
         jaeger: z
             .strictObject({
                 enabled: bool().default(true),
@@ -383,7 +372,7 @@ export const observabilitySchema = z
                 maxTraces: int(1000, 10000000).default(50000),
                 resources: resourcesSchema.default(JAEGER_RESOURCES),
             })
-            .default({ enabled: true, chartVersion: "4.11.1", maxTraces: 50000, resources: JAEGER_RESOURCES }),
+            .prefault({}),
     })
     .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
         error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",
@@ -398,10 +387,10 @@ export const stackConfigSchema = z.strictObject({
     protect: bool().default(false),
     cluster: clusterSchema,
     apps: z.record(z.string(), appSchema),
-    database: databaseSchema.default(databaseSchema.parse({})),
-    mesh: meshSchema.default(meshSchema.parse({})),
+    database: databaseSchema.prefault({}),
+    mesh: meshSchema.prefault({}),
     edge: edgeSchema,
-    observability: observabilitySchema.default(observabilitySchema.parse({})),
+    observability: observabilitySchema.prefault({}),
 });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type Environment = StackConfig["environment"];
