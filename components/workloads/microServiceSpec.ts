@@ -16,6 +16,8 @@ export type Track = "stable" | "canary";
 
 /** Seconds the kubelet waits after SIGTERM on top of the app's own drain time. */
 export const TERMINATION_BUFFER_SECONDS = 10;
+/** Pause before SIGTERM so endpoints and sidecars stop sending traffic to a terminating pod. */
+export const PRE_STOP_SLEEP_SECONDS = 5;
 export const REVISION_HISTORY_LIMIT = 5;
 
 // --- replicas ------------------------------------------------------------------
@@ -191,7 +193,7 @@ export function podSpec(p: PodInput): PodSpec {
         // The apps never talk to the Kubernetes API.
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        terminationGracePeriodSeconds: p.facts.shutdownGraceSeconds + TERMINATION_BUFFER_SECONDS,
+        terminationGracePeriodSeconds: PRE_STOP_SLEEP_SECONDS + p.facts.shutdownGraceSeconds + TERMINATION_BUFFER_SECONDS,
         securityContext: podSecurityContext(APP_UID),
         topologySpreadConstraints: topologySpread(p.facts.name, p.track, p.topology),
         containers: [
@@ -223,6 +225,8 @@ export function podSpec(p: PodInput): PodSpec {
                 startupProbe: { ...probe(p.facts.health.startup), periodSeconds: 2, failureThreshold: 30 },
                 readinessProbe: { ...probe(p.facts.health.readiness), periodSeconds: 5, failureThreshold: 2 },
                 livenessProbe: { ...probe(p.facts.health.liveness), periodSeconds: 10, failureThreshold: 3 },
+                // The app stops accepting on SIGTERM; the pause lets the endpoint removal propagate first.
+                lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
                 securityContext: containerSecurityContext(APP_UID),
                 volumeMounts: [tmp.mount],
             },

@@ -89,7 +89,8 @@ describe("workload components under mocks", function () {
                         [c.startupProbe.httpGet.path, c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path],
                         [facts.health.startup, facts.health.readiness, facts.health.liveness],
                     );
-                    assert.equal(d.inputs.spec.template.spec.terminationGracePeriodSeconds, facts.shutdownGraceSeconds + 10);
+                    assert.equal(d.inputs.spec.template.spec.terminationGracePeriodSeconds, 5 + facts.shutdownGraceSeconds + 10);
+                    assert.deepEqual(d.inputs.spec.template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
                     assert.equal(d.inputs.spec.strategy.rollingUpdate.maxUnavailable, 0);
                 }
             });

@@ -132,7 +132,7 @@ describe("workloads: microservice specs", () => {
         assert.deepEqual(containerProblems(pod, c, true), []);
         assert.equal(c.securityContext.runAsUser, 10001);
         assert.deepEqual(pod.volumes, [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]);
-        assert.equal(pod.terminationGracePeriodSeconds, orders.shutdownGraceSeconds + 10);
+        assert.equal(pod.terminationGracePeriodSeconds, 5 + orders.shutdownGraceSeconds + 10);
         assert.equal(pod.automountServiceAccountToken, false);
     });
 

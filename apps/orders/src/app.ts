@@ -1,4 +1,12 @@
-import { intFromEnv, RunningService, ServiceClient, ServiceDefinition, startService, StartOptions, urlFromEnv } from "@orders-platform/service-kit";
+import {
+    intFromEnv,
+    RunningService,
+    ServiceClient,
+    ServiceDefinition,
+    startService,
+    StartOptions,
+    urlFromEnv,
+} from "@orders-platform/service-kit";
 import manifest from "../package.json";
 import { migrations } from "./migrations";
 import { orderRoutes } from "./orders";
@@ -20,7 +28,7 @@ export const ordersService: ServiceDefinition = {
             registry: metrics.registry,
             tracer,
         });
-        const users = new UsersClient(client);
+        const users = new UsersClient(client, intFromEnv(env, "USERS_CACHE_SIZE", 100_000, 0, 10_000_000));
         return {
             routes: orderRoutes(db, users),
             readiness: [

@@ -55,7 +55,12 @@ export function parseNewOrder(input: unknown): NewOrder {
         const item = requireObject(raw, path);
         rejectUnknownKeys(item, ["sku", "quantity", "unitPriceCents"], `${path}.`);
         return {
-            sku: requireString(item, "sku", { max: LIMITS.maxSkuLength, pattern: SKU, patternMessage: "must be letters, digits and . _ : / -" }, `${path}.sku`),
+            sku: requireString(
+                item,
+                "sku",
+                { max: LIMITS.maxSkuLength, pattern: SKU, patternMessage: "must be letters, digits and . _ : / -" },
+                `${path}.sku`,
+            ),
             quantity: requireInteger(item, "quantity", 1, LIMITS.maxQuantity, `${path}.quantity`),
             unitPriceCents: requireInteger(item, "unitPriceCents", 0, LIMITS.maxUnitPriceCents, `${path}.unitPriceCents`),
         };
@@ -90,11 +95,19 @@ function requestHash(order: NewOrder): string {
 }
 
 export function orderRoutes(db: Db, users: UserDirectory): Route[] {
-    async function replay(key: string, hash: string): Promise<{ status: number; raw: string; headers: Record<string, string> } | undefined> {
+    async function replay(
+        key: string,
+        hash: string,
+    ): Promise<{ status: number; raw: string; headers: Record<string, string> } | undefined> {
         const rows = await db.query<{ request_hash: string; body: string }>(SQL.byKey, [key], "orders_by_key");
         if (rows.length === 0) return undefined;
         if (rows[0].request_hash !== hash) {
-            throw new HttpError(422, "idempotency_key_reused", "this Idempotency-Key was already used with a different request body", "Idempotency-Key");
+            throw new HttpError(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used with a different request body",
+                "Idempotency-Key",
+            );
         }
         // Re-serialised so a replay is byte-for-byte the shape of the first answer.
         const first = JSON.parse(rows[0].body) as { id: string };
@@ -138,7 +151,12 @@ export function orderRoutes(db: Db, users: UserDirectory): Route[] {
                 // The key is taken: the first request's result (ON CONFLICT waited for it to commit).
                 const previous = await replay(key!, hash!);
                 if (previous) return previous;
-                throw new HttpError(409, "conflict", "a concurrent request with this Idempotency-Key did not complete; retry", "Idempotency-Key");
+                throw new HttpError(
+                    409,
+                    "conflict",
+                    "a concurrent request with this Idempotency-Key did not complete; retry",
+                    "Idempotency-Key",
+                );
             },
         },
         {

@@ -29,6 +29,7 @@ export class UsersClient implements UserDirectory {
     private async lookup(userId: string, span?: Span): Promise<boolean> {
         const res = await this.client.get(`/api/users/${encodeURIComponent(userId)}`, span);
         if (res.status === 200) {
+            if (this.cacheSize === 0) return true;
             if (this.known.size >= this.cacheSize) this.known.delete(this.known.keys().next().value as string);
             this.known.set(userId, true);
             return true;

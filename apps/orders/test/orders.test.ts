@@ -19,10 +19,14 @@ forEachBackend("orders API", "orders_test", (backend) => {
         );
         return { orders: Number(row.n), items: Number(row.i) };
     };
-    const newUser = async (email: string) => (await request(users.url, "POST", "/api/users", { body: { email, name: email } })).body.id as string;
+    const newUser = async (email: string) =>
+        (await request(users.url, "POST", "/api/users", { body: { email, name: email } })).body.id as string;
 
     before(async () => {
-        users = await startUsers({ env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await backend().env("users")) }, logSink: quiet });
+        users = await startUsers({
+            env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await backend().env("users")) },
+            logSink: quiet,
+        });
         await users.ready;
         orders = await startOrders({
             env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", USERS_URL: users.url, ...(await backend().env("orders")) },
@@ -88,7 +92,12 @@ forEachBackend("orders API", "orders_test", (backend) => {
             ["negative quantity", () => ({ body: { userId, items: [item("A", 1), item("B", -2)] } }), 400, "items[1].quantity"],
             ["zero quantity", () => ({ body: { userId, items: [item("A", 0)] } }), 400, "items[0].quantity"],
             ["fractional quantity", () => ({ body: { userId, items: [item("A", 1.5)] } }), 400, "items[0].quantity"],
-            ["quantity as string", () => ({ body: { userId, items: [{ sku: "A", quantity: "2", unitPriceCents: 1 }] } }), 400, "items[0].quantity"],
+            [
+                "quantity as string",
+                () => ({ body: { userId, items: [{ sku: "A", quantity: "2", unitPriceCents: 1 }] } }),
+                400,
+                "items[0].quantity",
+            ],
             ["huge quantity", () => ({ body: { userId, items: [item("A", 1e12)] } }), 400, "items[0].quantity"],
             ["negative price", () => ({ body: { userId, items: [item("A", 1, -1)] } }), 400, "items[0].unitPriceCents"],
             ["price not an integer", () => ({ body: { userId, items: [item("A", 1, 9.99)] } }), 400, "items[0].unitPriceCents"],
@@ -100,8 +109,18 @@ forEachBackend("orders API", "orders_test", (backend) => {
             ["empty body", () => ({ raw: "" }), 400, "body"],
             ["not JSON content type", () => ({ raw: "<order/>", headers: { "content-type": "application/xml" } }), 415, "content-type"],
             ["body over 1 MiB", () => ({ body: { ...big, userId } }), 413, "body"],
-            ["invalid Idempotency-Key", () => ({ body: { userId, items: [item()] }, headers: { "idempotency-key": "has spaces in it" } }), 400, "Idempotency-Key"],
-            ["Idempotency-Key too long", () => ({ body: { userId, items: [item()] }, headers: { "idempotency-key": "k".repeat(256) } }), 400, "Idempotency-Key"],
+            [
+                "invalid Idempotency-Key",
+                () => ({ body: { userId, items: [item()] }, headers: { "idempotency-key": "has spaces in it" } }),
+                400,
+                "Idempotency-Key",
+            ],
+            [
+                "Idempotency-Key too long",
+                () => ({ body: { userId, items: [item()] }, headers: { "idempotency-key": "k".repeat(256) } }),
+                400,
+                "Idempotency-Key",
+            ],
         ];
         for (const [what, opts, status, field] of bad) {
             it(`bad input: ${what} -> ${status} naming ${field}, nothing written`, async () => {
@@ -144,7 +163,9 @@ forEachBackend("orders API", "orders_test", (backend) => {
             const key = `parallel-${Date.now()}`;
             const body = { userId: fresh, items: [item("P", 1, 1), item("Q", 2, 2)] };
             const before = await counts();
-            const results = await Promise.all(Array.from({ length: 50 }, () => call("POST", "/api/orders", { body, headers: { "idempotency-key": key } })));
+            const results = await Promise.all(
+                Array.from({ length: 50 }, () => call("POST", "/api/orders", { body, headers: { "idempotency-key": key } })),
+            );
             for (const r of results) assert.equal(r.status, 201, r.text);
             assert.equal(new Set(results.map((r) => r.body.id)).size, 1, "every answer names the same order");
             assert.deepEqual(await counts(), { orders: before.orders + 1, items: before.items + 2 });
@@ -176,11 +197,17 @@ forEachBackend("orders API", "orders_test", (backend) => {
     describe("GET /api/orders?userId=", () => {
         it("lists the user's orders (only theirs), paged with limit and cursor", async () => {
             const mine: string[] = [];
-            for (let i = 0; i < 5; i++) mine.push((await call("POST", "/api/orders", { body: { userId: otherUserId, items: [item(`L${i}`, i + 1, 10)] } })).body.id);
+            for (let i = 0; i < 5; i++)
+                mine.push(
+                    (await call("POST", "/api/orders", { body: { userId: otherUserId, items: [item(`L${i}`, i + 1, 10)] } })).body.id,
+                );
             const seen: string[] = [];
             let cursor: string | null = null;
             do {
-                const res: Awaited<ReturnType<typeof call>> = await call("GET", `/api/orders?userId=${otherUserId}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+                const res: Awaited<ReturnType<typeof call>> = await call(
+                    "GET",
+                    `/api/orders?userId=${otherUserId}&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+                );
                 assert.equal(res.status, 200, res.text);
                 for (const o of res.body.items) {
                     assert.equal(o.userId, otherUserId);
@@ -232,7 +259,10 @@ forEachBackend("orders API", "orders_test", (backend) => {
             assert.equal(res.status, 200);
             assert.match(res.text, /http_requests_total\{route="\/api\/orders",method="POST",status="201",app="orders"\} \d+/);
             assert.match(res.text, /http_requests_total\{route="\/api\/orders",method="POST",status="422",app="orders"\} \d+/);
-            assert.match(res.text, /http_request_duration_seconds_count\{app="orders",route="\/api\/orders\/:id",method="GET",status="404"\} \d+/);
+            assert.match(
+                res.text,
+                /http_request_duration_seconds_count\{app="orders",route="\/api\/orders\/:id",method="GET",status="404"\} \d+/,
+            );
             assert.match(res.text, /http_client_requests_total\{target="users",outcome="200",app="orders"\} \d+/);
             assert.match(res.text, /circuit_breaker_open\{target="users",app="orders"\} 0/);
         });

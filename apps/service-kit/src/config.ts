@@ -74,7 +74,7 @@ export function loadConfig(manifest: AppManifest, env: Env = process.env): Servi
         // Never echo the URL itself: it carries the password.
         databaseUrl: urlFromEnv(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
         dataDir,
-        dbPoolMax: intFromEnv(env, "DB_POOL_MAX", 10, 1, 200),
+        dbPoolMax: intFromEnv(env, "DB_POOL_MAX", 16, 1, 200),
         logLevel: (() => {
             try {
                 return parseLogLevel(env.LOG_LEVEL === "" ? undefined : env.LOG_LEVEL);

@@ -193,7 +193,10 @@ export class HttpServer {
             this.handle(req, res),
         );
         this.server.on("clientError", (err, socket) => {
-            if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"bad_request","message":"malformed HTTP request"}');
+            if (socket.writable)
+                socket.end(
+                    'HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{"error":"bad_request","message":"malformed HTTP request"}',
+                );
             else socket.destroy();
             opts.log.debug("client error", { err: (err as Error).message });
         });
@@ -284,7 +287,16 @@ export class HttpServer {
         if (handler === undefined) {
             result =
                 found && "allowed" in found
-                    ? errorReply(new HttpError(405, "method_not_allowed", `${method} is not allowed on ${path}`, "method", {}, { allow: found.allowed.join(", ") }))
+                    ? errorReply(
+                          new HttpError(
+                              405,
+                              "method_not_allowed",
+                              `${method} is not allowed on ${path}`,
+                              "method",
+                              {},
+                              { allow: found.allowed.join(", ") },
+                          ),
+                      )
                     : errorReply(new HttpError(404, "not_found", `no route for ${method} ${path}`, "path"));
         } else {
             try {
@@ -306,7 +318,13 @@ export class HttpServer {
     private failure(err: unknown, ctx: RequestContext): Reply {
         const mapped = this.opts.mapError ? this.opts.mapError(err) : err;
         if (mapped instanceof HttpError) {
-            if (mapped.status >= 500) ctx.log.warn("request failed", { route: ctx.route, method: ctx.method, status: mapped.status, err: mapped.cause ?? mapped });
+            if (mapped.status >= 500)
+                ctx.log.warn("request failed", {
+                    route: ctx.route,
+                    method: ctx.method,
+                    status: mapped.status,
+                    err: mapped.cause ?? mapped,
+                });
             return errorReply(mapped);
         }
         ctx.log.error("unhandled error", { route: ctx.route, method: ctx.method, err });
@@ -321,7 +339,8 @@ export class HttpServer {
         };
         if (reply.headers) Object.assign(headers, reply.headers);
         if (this.closing) headers.connection = "close";
-        if (span) headers.traceparent = `00-${span.spanContext().traceId}-${span.spanContext().spanId}-0${span.spanContext().traceFlags & 1}`;
+        if (span)
+            headers.traceparent = `00-${span.spanContext().traceId}-${span.spanContext().spanId}-0${span.spanContext().traceFlags & 1}`;
         try {
             if (!res.headersSent && !res.destroyed) {
                 res.writeHead(reply.status, headers);
@@ -333,7 +352,12 @@ export class HttpServer {
         this.opts.metrics.observeRequest(route, method, reply.status, (performance.now() - started) / 1000);
         if (span) endSpan(span, reply.status, err);
         if (this.opts.log.enabled("debug")) {
-            this.opts.log.debug("request", { method, route, status: reply.status, ms: Math.round((performance.now() - started) * 10) / 10 });
+            this.opts.log.debug("request", {
+                method,
+                route,
+                status: reply.status,
+                ms: Math.round((performance.now() - started) * 10) / 10,
+            });
         }
         this.opts.metrics.inFlight.dec();
         if (--this.inFlight === 0 && this.drained) this.drained();

@@ -71,7 +71,12 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
     const env = opts.env ?? process.env;
     const config = loadConfig(def.manifest, env);
     const log = new Logger(config.logLevel, { service: config.name, version: config.version }, opts.logSink);
-    const tracing: Tracing = setupTracing({ endpoint: config.otlpEndpoint, serviceName: config.otelServiceName, version: config.version, log });
+    const tracing: Tracing = setupTracing({
+        endpoint: config.otlpEndpoint,
+        serviceName: config.otelServiceName,
+        version: config.version,
+        log,
+    });
     const metrics = new Metrics(config.name);
     const db = await openDatabase({
         databaseUrl: config.databaseUrl,
@@ -151,6 +156,9 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
         }
     })();
 
+    // Observed by the caller (or by the signal handling below); never an unhandled rejection.
+    ready.catch(() => undefined);
+
     let shutdownPromise: Promise<{ forced: boolean }> | undefined;
     const shutdown = (reason = "shutdown") =>
         (shutdownPromise ??= (async () => {
@@ -204,7 +212,13 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
 /** Process entry point: start with signal handling, exit 1 (with a JSON log line) if start fails. */
 export function runMain(def: ServiceDefinition): void {
     startService(def, { handleSignals: true }).catch((err: Error) => {
-        const line = { time: new Date().toISOString(), level: "error", msg: "failed to start", service: def.manifest.name, err: { message: err.message, stack: err.stack } };
+        const line = {
+            time: new Date().toISOString(),
+            level: "error",
+            msg: "failed to start",
+            service: def.manifest.name,
+            err: { message: err.message, stack: err.stack },
+        };
         process.stdout.write(JSON.stringify(line) + "\n");
         process.exit(1);
     });

@@ -90,7 +90,9 @@ export function forEachBackend(title: string, prefix: string, body: (backend: ()
             before(async function () {
                 if (name === "postgres" && !(await isPostgresReachable())) {
                     if (process.env.SKIP_PG_TESTS === "1") {
-                        console.warn(`\n!!! PostgreSQL at ${ADMIN_URL} is unreachable: SKIPPING "${title}" against PostgreSQL (SKIP_PG_TESTS=1) !!!\n`);
+                        console.warn(
+                            `\n!!! PostgreSQL at ${ADMIN_URL} is unreachable: SKIPPING "${title}" against PostgreSQL (SKIP_PG_TESTS=1) !!!\n`,
+                        );
                         this.skip();
                     }
                     throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (start it, or set SKIP_PG_TESTS=1 to skip these tests)`);
@@ -112,7 +114,6 @@ export interface HttpResult {
     status: number;
     headers: http.IncomingHttpHeaders;
     text: string;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     body: any;
     ms: number;
 }

@@ -31,4 +31,9 @@ function walk(dir) {
     }
 }
 walk(dist);
+// Dependencies npm nested under the kit's workspace (version conflicts with the root) must stay
+// visible to the compiled kit: link them next to it when they exist (local builds only).
+const nested = path.resolve(__dirname, "..", "node_modules");
+const linkPath = path.join(dist, "service-kit", "node_modules");
+if (fs.existsSync(nested) && !fs.existsSync(linkPath)) fs.symlinkSync(nested, linkPath, "dir");
 console.log(`relink: ${files} file(s) now load the compiled service-kit`);

@@ -10,7 +10,10 @@ forEachBackend("users API", "users_test", (backend) => {
     const countUsers = async () => Number((await svc.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users"))[0].n);
 
     before(async () => {
-        svc = await startUsers({ env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await backend().env("users")) }, logSink: quiet });
+        svc = await startUsers({
+            env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await backend().env("users")) },
+            logSink: quiet,
+        });
         await svc.ready;
     });
     after(async () => {
@@ -74,7 +77,12 @@ forEachBackend("users API", "users_test", (backend) => {
             ["body is null", { raw: "null" }, 400, "body"],
             ["malformed JSON", { raw: '{"email": "a@example.com", "name": ' }, 400, "body"],
             ["empty body", { raw: "" }, 400, "body"],
-            ["not JSON content type", { raw: "email=a@example.com", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "content-type"],
+            [
+                "not JSON content type",
+                { raw: "email=a@example.com", headers: { "content-type": "application/x-www-form-urlencoded" } },
+                415,
+                "content-type",
+            ],
             ["body over 1 MiB", { body: { email: "big@example.com", name: "x", pad: "y".repeat(1024 * 1024) } }, 413, "body"],
         ];
         for (const [what, opts, status, field] of bad) {
@@ -123,13 +131,17 @@ forEachBackend("users API", "users_test", (backend) => {
 
     describe("GET /api/users", () => {
         it("pages through every user with limit and cursor", async () => {
-            for (let i = 0; i < 5; i++) assert.equal((await call("POST", "/api/users", { body: { email: `page${i}@example.com`, name: `P${i}` } })).status, 201);
+            for (let i = 0; i < 5; i++)
+                assert.equal((await call("POST", "/api/users", { body: { email: `page${i}@example.com`, name: `P${i}` } })).status, 201);
             const total = await countUsers();
             const seen: string[] = [];
             let cursor: string | null = null;
             let pages = 0;
             do {
-                const res: Awaited<ReturnType<typeof call>> = await call("GET", `/api/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+                const res: Awaited<ReturnType<typeof call>> = await call(
+                    "GET",
+                    `/api/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+                );
                 assert.equal(res.status, 200, res.text);
                 assert.ok(Array.isArray(res.body.items));
                 assert.ok(res.body.items.length <= 2);
@@ -199,7 +211,10 @@ forEachBackend("users API", "users_test", (backend) => {
             assert.match(res.text, /# TYPE http_requests_total counter/);
             assert.match(res.text, /# TYPE http_request_duration_seconds histogram/);
             assert.match(res.text, /http_requests_total\{route="\/api\/users\/:id",method="GET",status="404",app="users"\} \d+/);
-            assert.match(res.text, /http_request_duration_seconds_bucket\{le="0\.005",app="users",route="\/api\/users",method="POST",status="201"\} \d+/);
+            assert.match(
+                res.text,
+                /http_request_duration_seconds_bucket\{le="0\.005",app="users",route="\/api\/users",method="POST",status="201"\} \d+/,
+            );
             assert.match(res.text, /process_cpu_seconds_total/);
             assert.match(res.text, /nodejs_eventloop_lag_seconds/);
         });
