@@ -72,7 +72,10 @@ describe("stack config", () => {
             catalog,
         );
         assert.equal(config.cluster.kind?.httpPort, 8080);
-        assert.deepEqual(config.apps.users.resources, { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+        assert.deepEqual(config.apps.users.resources, {
+            requests: { cpu: "100m", memory: "128Mi" },
+            limits: { cpu: "500m", memory: "256Mi" },
+        });
         assert.equal(config.database.backup.schedule, "0 2 * * *");
         assert.equal(config.database.backup.retentionDays, 7);
         assert.equal(config.mesh.traffic.retries.attempts, 2);
