@@ -48,7 +48,8 @@ export function trafficGraph(catalog: AppCatalog, options: GraphOptions): Traffi
                 from: self,
                 to: { kind: "app", name: callee },
                 port: target.port,
-                paths: [target.apiPrefix],
+                // A caller's readiness includes the callee's liveness (orders is not ready without users).
+                paths: [target.apiPrefix, target.health.liveness],
                 reason: `${app.name} calls ${callee}`,
             });
         }

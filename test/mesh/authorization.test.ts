@@ -46,10 +46,14 @@ describe("mesh: AuthorizationPolicies from the app graph", () => {
         );
     });
 
-    it("lets only orders call users, on users' API paths", () => {
+    it("lets only orders call users, on users' API paths and its liveness check", () => {
         assert.deepEqual(
             named["orders-apps/users-from-orders"].spec,
-            allow({ app: "users" }, { principals: [ORDERS] }, { ports: ["8081"], paths: ["/api/users", "/api/users/*"] }),
+            allow(
+                { app: "users" },
+                { principals: [ORDERS] },
+                { ports: ["8081"], paths: ["/api/users", "/api/users/*", "/healthz", "/healthz/*"] },
+            ),
         );
         const callersOfUsers = policies
             .filter((p) => (p.spec as any).selector?.matchLabels?.app === "users")
