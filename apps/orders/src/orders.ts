@@ -4,9 +4,8 @@ import {
     Db,
     DependencyError,
     HttpError,
-    NotFoundError,
-    pageJson,
-    pageQuery,
+    getByIdRoute,
+    listPage,
     rejectUnknownKeys,
     requireInteger,
     requireObject,
@@ -159,26 +158,20 @@ export function orderRoutes(db: Db, users: UserDirectory): Route[] {
                 );
             },
         },
-        {
-            method: "GET",
-            path: "/api/orders/:id",
-            handler: async (ctx) => {
-                const id = requireUuid(ctx.params.id, "id");
-                const rows = await db.query<{ body: string }>(SQL.byId, [id], "orders_by_id");
-                if (rows.length === 0) throw new NotFoundError("order");
-                return { status: 200, raw: rows[0].body };
-            },
-        },
+        getByIdRoute("/api/orders/:id", "order", (id) => db.query<{ body: string }>(SQL.byId, [id], "orders_by_id")),
         {
             method: "GET",
             path: "/api/orders",
             handler: async (ctx) => {
                 const userId = requireUuid(ctx.query.get("userId"), "userId");
-                const { limit, afterId } = pageQuery(ctx.query);
-                const rows = afterId
-                    ? await db.query<{ id: string; body: string }>(SQL.nextPage, [userId, afterId, limit + 1], "orders_next_page")
-                    : await db.query<{ id: string; body: string }>(SQL.firstPage, [userId, limit + 1], "orders_first_page");
-                return { status: 200, raw: pageJson(rows, limit) };
+                return {
+                    status: 200,
+                    raw: await listPage(ctx.query, {
+                        first: (limit) => db.query<{ id: string; body: string }>(SQL.firstPage, [userId, limit], "orders_first_page"),
+                        after: (afterId, limit) =>
+                            db.query<{ id: string; body: string }>(SQL.nextPage, [userId, afterId, limit], "orders_next_page"),
+                    }),
+                };
             },
         },
     ];

@@ -8,6 +8,7 @@ export * from "./ids";
 export * from "./log";
 export * from "./metrics";
 export * from "./migrate";
+export * from "./resources";
 export * from "./service";
 export * from "./tracing";
 export * from "./validate";

@@ -2,13 +2,11 @@
 import {
     Db,
     HttpError,
-    NotFoundError,
-    pageJson,
-    pageQuery,
+    getByIdRoute,
+    listPage,
     rejectUnknownKeys,
     requireObject,
     requireString,
-    requireUuid,
     Route,
     sqlIsoTime,
     uuidv7,
@@ -50,26 +48,17 @@ export function userRoutes(db: Db): Route[] {
                 return { status: 201, raw: rows[0].body };
             },
         },
-        {
-            method: "GET",
-            path: "/api/users/:id",
-            handler: async (ctx) => {
-                const id = requireUuid(ctx.params.id, "id");
-                const rows = await db.query<{ body: string }>(SQL.byId, [id], "users_by_id");
-                if (rows.length === 0) throw new NotFoundError("user");
-                return { status: 200, raw: rows[0].body };
-            },
-        },
+        getByIdRoute("/api/users/:id", "user", (id) => db.query<{ body: string }>(SQL.byId, [id], "users_by_id")),
         {
             method: "GET",
             path: "/api/users",
-            handler: async (ctx) => {
-                const { limit, afterId } = pageQuery(ctx.query);
-                const rows = afterId
-                    ? await db.query<{ id: string; body: string }>(SQL.nextPage, [afterId, limit + 1], "users_next_page")
-                    : await db.query<{ id: string; body: string }>(SQL.firstPage, [limit + 1], "users_first_page");
-                return { status: 200, raw: pageJson(rows, limit) };
-            },
+            handler: async (ctx) => ({
+                status: 200,
+                raw: await listPage(ctx.query, {
+                    first: (limit) => db.query<{ id: string; body: string }>(SQL.firstPage, [limit], "users_first_page"),
+                    after: (afterId, limit) => db.query<{ id: string; body: string }>(SQL.nextPage, [afterId, limit], "users_next_page"),
+                }),
+            }),
         },
     ];
 }
