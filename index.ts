@@ -28,6 +28,7 @@ const images = new AppImages("images", {
     catalog,
     apps: config.apps,
     registry: cluster.registry,
+    platform: cluster.imagePlatform,
 });
 
 // --- mesh control plane ------------------------------------------------------

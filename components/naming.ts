@@ -34,3 +34,5 @@ export const OTLP_HTTP_PORT = 4318;
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 /** istiod xDS/CA port every sidecar connects to. */
 export const ISTIOD_XDS_PORT = 15012;
+/** istiod's webhook port (sidecar injection, config validation), called by the API server. */
+export const ISTIOD_WEBHOOK_PORT = 15017;

@@ -244,6 +244,9 @@ describe("cluster: EKS", () => {
         assert.deepEqual(json(run.get("aws:eks/addon:Addon", "cluster-vpc-cni").inputs.configurationValues), {
             enableNetworkPolicy: "true",
         });
+        const metrics = run.get("aws:eks/addon:Addon", "cluster-metrics-server");
+        assert.equal(metrics.inputs.addonName, "metrics-server", "HPAs need the resource metrics API");
+        assert.ok(metrics.dependsOn.includes(urnOf(run.get("aws:eks/nodeGroup:NodeGroup", "cluster-nodes"))));
         const sc = run.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-gp3");
         assert.equal(sc.inputs.metadata.name, "gp3");
         assert.equal(sc.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
@@ -371,6 +374,13 @@ describe("cluster: GKE", () => {
         assert.deepEqual(gke.inputs.workloadIdentityConfig, { workloadPool: "orders-prod-123456.svc.id.goog" });
         assert.deepEqual(gke.inputs.ipAllocationPolicy, { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" });
         assert.equal(gke.inputs.privateClusterConfig.enablePrivateNodes, true);
+        assert.equal(gke.inputs.privateClusterConfig.masterIpv4CidrBlock, "172.16.0.0/28");
+        // The private control plane must reach istiod's webhooks on the nodes.
+        const firewall = run.get("gcp:compute/firewall:Firewall", "cluster-control-plane-webhooks");
+        assert.deepEqual(firewall.inputs.sourceRanges, ["172.16.0.0/28"]);
+        assert.deepEqual(firewall.inputs.allows, [{ protocol: "tcp", ports: ["15017"] }]);
+        const tags = run.get("gcp:container/nodePool:NodePool", "cluster-nodes").inputs.nodeConfig.tags;
+        assert.deepEqual(firewall.inputs.targetTags, tags);
         assert.equal(gke.inputs.datapathProvider, "ADVANCED_DATAPATH", "NetworkPolicies are enforced");
         assert.equal(gke.inputs.deletionProtection, true);
         assert.equal(gke.protect, true);

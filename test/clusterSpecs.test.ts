@@ -15,6 +15,7 @@ import {
 import { kubeconfigPath, registryRepository, registryServer } from "../components/cluster/existingSpec";
 import { artifactImageRepository, serviceAccountId, workloadIdentityMember } from "../components/cluster/gkeSpec";
 import {
+    hostImagePlatform,
     kindClusterConfig,
     kindClusterConfigDocument,
     kindCreateCommand,
@@ -64,6 +65,11 @@ describe("cluster specs: kind", () => {
         const cm = localRegistryHostingConfigMap({ ...kindDefaults, registryPort: 5001 });
         assert.deepEqual(cm.metadata, { name: "local-registry-hosting", namespace: "kube-public" });
         assert.match(cm.data["localRegistryHosting.v1"], /host: "localhost:5001"/);
+    });
+
+    it("builds images for the architecture of this machine (kind nodes are local containers)", () => {
+        assert.equal(hostImagePlatform("arm64"), "linux/arm64");
+        assert.equal(hostImagePlatform("x64"), "linux/amd64");
     });
 
     it("creates the cluster from stdin and prints only the kubeconfig on stdout", () => {

@@ -169,6 +169,11 @@ describe("stack config", () => {
                 { "apps.users.autoscaling.max": 2 },
                 /orders-platform:apps\.users\.autoscaling\.max = 2: max must be >= min/,
             ],
+            [
+                "the mesh off without an ingress controller",
+                { "mesh.enabled": false },
+                /orders-platform:edge\.installController = \(not set\): must be true when mesh\.enabled is false/,
+            ],
             ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
         ];
         for (const [what, overrides, expected] of cases) {

@@ -237,6 +237,18 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
         { ...protectedOpts, dependsOn: [...nodeRolePolicies, vpcCni], ignoreChanges: ["scalingConfig.desiredSize"] },
     );
 
+    // HPAs (apps, ingress gateway) read the resource metrics API, which EKS does not serve by default.
+    new aws.eks.Addon(
+        `${name}-metrics-server`,
+        {
+            clusterName: cluster.name,
+            addonName: "metrics-server",
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "OVERWRITE",
+        },
+        { ...opts, dependsOn: [nodeGroup] },
+    );
+
     // --- storage: EBS CSI driver (IRSA) and an encrypted gp3 default class ---
     const ebsRole = irsaRole("ebs-csi-role", EBS_CSI_SERVICE_ACCOUNT);
     const ebsPolicy = new aws.iam.RolePolicyAttachment(

@@ -18,6 +18,7 @@ import {
     workloadPool,
 } from "./gkeSpec";
 import { gkeKubeconfig } from "./kubeconfigSpec";
+import { ISTIOD_WEBHOOK_PORT } from "../naming";
 import { BACKUP_SERVICE_ACCOUNT } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
@@ -93,7 +94,7 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
             releaseChannel: { channel: cfg.releaseChannel },
             workloadIdentityConfig: { workloadPool: workloadPool(cfg.project) },
             datapathProvider: "ADVANCED_DATAPATH",
-            privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
+            privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false, masterIpv4CidrBlock: cfg.masterCidr },
             masterAuthorizedNetworksConfig: {
                 cidrBlocks: cfg.masterAuthorizedCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `allowed ${cidrBlock}` })),
             },
@@ -101,6 +102,22 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
             deletionProtection: protect,
         },
         protectedOpts,
+    );
+    // A private control plane reaches nodes on 443/10250 only; Istio's injection and validation
+    // webhooks (istiod:15017) would fail every pod and Istio object without this rule.
+    const nodeTag = `${clusterName}-nodes`;
+    new gcp.compute.Firewall(
+        `${name}-control-plane-webhooks`,
+        {
+            name: `${clusterName}-control-plane-webhooks`,
+            network: network.id,
+            direction: "INGRESS",
+            sourceRanges: [cfg.masterCidr],
+            targetTags: [nodeTag],
+            allows: [{ protocol: "tcp", ports: [String(ISTIOD_WEBHOOK_PORT)] }],
+            description: "GKE control plane to istiod webhooks (sidecar injection, config validation)",
+        },
+        opts,
     );
     const nodePool = new gcp.container.NodePool(
         `${name}-nodes`,
@@ -119,6 +136,7 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
                 workloadMetadataConfig: { mode: "GKE_METADATA" },
                 shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
                 labels: { "orders-platform/node-pool": "default" },
+                tags: [nodeTag],
             },
         },
         // The autoscaler owns the node count after creation.

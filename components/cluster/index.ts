@@ -2,6 +2,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, Environment } from "../config";
+import { IMAGE_PLATFORM } from "../images/imageSpec";
 import { createEks } from "./eks";
 import { createExisting } from "./existing";
 import { createGke } from "./gke";
@@ -32,6 +33,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
     public readonly topology: ClusterTopology;
     public readonly backupTarget: BackupTarget;
     public readonly edgeHostPorts?: { http: number; https: number };
+    public readonly imagePlatform: string;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:cluster:Cluster", name, {}, opts);
@@ -50,6 +52,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
         this.topology = clusterTopology(args.config);
         this.backupTarget = out.backupTarget;
         this.edgeHostPorts = out.edgeHostPorts;
+        this.imagePlatform = out.imagePlatform ?? IMAGE_PLATFORM;
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             registryServer: this.registry.server,

@@ -110,3 +110,8 @@ export function localRegistryHostingConfigMap(config: KindConfig) {
         },
     };
 }
+
+/** Docker platform of containers on this machine (kind nodes are such containers). */
+export function hostImagePlatform(arch: string = process.arch): string {
+    return arch === "arm64" ? "linux/arm64" : "linux/amd64";
+}

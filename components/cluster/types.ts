@@ -53,6 +53,8 @@ export interface ClusterOutputs {
     backupTarget: BackupTarget;
     /** Host ports that publish the edge NodePorts (kind); undefined where a load balancer fronts the edge. */
     edgeHostPorts?: { http: number; https: number };
+    /** OS/architecture of the nodes, for image builds ("linux/amd64" unless a variant says otherwise). */
+    imagePlatform?: string;
 }
 
 /**

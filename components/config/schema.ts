@@ -186,6 +186,8 @@ const gkeSchema = z.strictObject({
     podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
     masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** /28 of the control plane's private endpoint; it must reach the nodes' webhook ports. */
+    masterCidr: pattern(/^(\d{1,3}\.){3}\d{1,3}\/28$/, 'a /28 CIDR like "172.16.0.0/28"').default("172.16.0.0/28"),
 });
 
 const existingSchema = z.strictObject({
@@ -381,17 +383,29 @@ export const observabilitySchema = z
 export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
 
 /** Top-level keys of the `orders-platform` namespace. */
-export const stackConfigSchema = z.strictObject({
-    environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(" | ")}` }),
-    /** Protect stateful and cluster resources against deletion (prod). */
-    protect: bool().default(false),
-    cluster: clusterSchema,
-    apps: z.record(z.string(), appSchema),
-    database: databaseSchema.prefault({}),
-    mesh: meshSchema.prefault({}),
-    edge: edgeSchema,
-    observability: observabilitySchema.prefault({}),
-});
+export const stackConfigSchema = z
+    .strictObject({
+        environment: z.enum(ENVIRONMENTS, { error: `must be one of ${ENVIRONMENTS.join(" | ")}` }),
+        /** Protect stateful and cluster resources against deletion (prod). */
+        protect: bool().default(false),
+        cluster: clusterSchema,
+        apps: z.record(z.string(), appSchema),
+        database: databaseSchema.prefault({}),
+        mesh: meshSchema.prefault({}),
+        edge: edgeSchema,
+        observability: observabilitySchema.prefault({}),
+    })
+    .superRefine((c, ctx) => {
+        // Mesh off: the NetworkPolicies admit public traffic only from the controller this program installs.
+        if (!c.mesh.enabled && !c.edge.installController) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["edge", "installController"],
+                input: c.edge.installController,
+                message: "must be true when mesh.enabled is false (the edge is the Traefik controller installed in ingress-traefik)",
+            });
+        }
+    });
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type Environment = StackConfig["environment"];
 export type ClusterProvider = ClusterConfig["provider"];

@@ -14,7 +14,7 @@ const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
 const variants: Array<[string, string, Record<string, unknown>]> = [
     ...STACK_VARIANTS,
-    ["prod with the mesh off", "prod", { "mesh.enabled": false }],
+    ["prod with the mesh off", "prod", { "mesh.enabled": false, "edge.installController": true }],
 ];
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -289,7 +289,8 @@ describe("workload components under mocks", function () {
         const tls = prod.run.get("kubernetes:networking.k8s.io/v1:Ingress", "orders-platform").inputs.spec.tls;
         assert.deepEqual(tls, [{ hosts: ["orders.example.com"], secretName: "orders-edge-tls" }]);
         assert.equal(prod.run.outputs.url, "https://orders.example.com");
-        assert.equal(prod.run.byType("kubernetes:helm.sh/v4:Chart").length, 0, "prod does not install a controller");
+        // Off the kind cluster the controller is fronted by a cloud load balancer.
+        assert.equal(prod.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs.values.service.type, "LoadBalancer");
         assert.equal(prod.run.warnings.length, 1);
         assert.match(prod.run.warnings[0], /users: .*canary weight 10% is only approximated .*stable 2 : canary 1/);
     });
@@ -312,7 +313,11 @@ describe("workload components under mocks", function () {
         it("mesh off: the replica ratio follows the weight (0 -> no canary pods, 100 -> no stable pods)", async () => {
             const counts: Record<number, [unknown, unknown, unknown]> = {};
             for (const weight of [0, 10, 100]) {
-                const { run } = await deployWorkloads("prod", { "mesh.enabled": false, "apps.users.canary.weight": weight });
+                const { run } = await deployWorkloads("prod", {
+                    "mesh.enabled": false,
+                    "edge.installController": true,
+                    "apps.users.canary.weight": weight,
+                });
                 const d = deployments(run.resources);
                 const hpa = run.find((r) => r.type === HPA && r.name === "users")[0];
                 counts[weight] = [
