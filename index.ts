@@ -20,6 +20,7 @@ const cluster = new Cluster("cluster", {
     appNames: [...catalog.keys()],
     protect,
     backupRetentionDays: config.database.backup.retentionDays,
+    images: config.images,
 });
 const k8sOpts = { provider: cluster.provider };
 
@@ -33,7 +34,7 @@ const images = new AppImages("images", {
 
 // --- mesh control plane ------------------------------------------------------
 const istio = config.mesh.enabled
-    ? new Istio("istio", { environment, config: config.mesh, topology: cluster.topology }, k8sOpts)
+    ? new Istio("istio", { environment, config: config.mesh, topology: cluster.topology, chart: config.charts.istio }, k8sOpts)
     : undefined;
 
 // --- observability -----------------------------------------------------------
@@ -46,6 +47,7 @@ const observability = new Observability(
         storageClassName: cluster.storageClassName,
         catalog,
         istio,
+        charts: config.charts,
     },
     k8sOpts,
 );
@@ -69,6 +71,7 @@ const database = new Postgres(
         backupTarget: cluster.backupTarget,
         protect,
         meshEnabled: config.mesh.enabled,
+        images: config.images,
     },
     k8sOpts,
 );
@@ -143,6 +146,7 @@ const edge = istio
               namespaces,
               services,
               exposure: cluster.edgeHostPorts ? { type: "NodePort", hostPorts: cluster.edgeHostPorts } : undefined,
+              chart: config.charts.traefik,
           },
           { ...k8sOpts, dependsOn: Object.values(services) },
       );

@@ -9,13 +9,21 @@ cd "$(dirname "$0")/.."
 action="${1:-up}"
 stack="${STACK:-dev}"
 
+# The kind release that published the pinned node image (components/versions.ts).
+KIND_MIN="$(npx --no-install tsx scripts/versions.ts kind)"
+
 missing=()
 for tool in docker kind kubectl; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "error: the dev stack needs ${missing[*]} on PATH (Docker engine running, kind >= 0.27, kubectl)." >&2
+    echo "error: the dev stack needs ${missing[*]} on PATH (Docker engine running, kind >= ${KIND_MIN}, kubectl)." >&2
     echo "       See README.md, 'Prerequisites'." >&2
+    exit 1
+fi
+kind_version="$(kind version | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1)"
+if [ "$(printf '%s\n%s\n' "$KIND_MIN" "$kind_version" | sort -V | head -n1)" != "$KIND_MIN" ]; then
+    echo "error: kind $kind_version is older than $KIND_MIN, the release the pinned node image was built for; upgrade kind." >&2
     exit 1
 fi
 if ! docker info >/dev/null 2>&1; then
@@ -32,7 +40,9 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
     echo "note: PULUMI_CONFIG_PASSPHRASE not set; using the local dev passphrase"
 fi
 
-pulumi() { npx --no-install pulumi "$@"; }
+# An installed `pulumi` on PATH wins over the npm package's downloading wrapper.
+pulumi_bin="$(npx --no-install tsx scripts/lib/pulumiCli.ts)" || exit 1
+pulumi() { "$pulumi_bin" "$@"; }
 
 pulumi stack select "$stack" --create --non-interactive >/dev/null
 policy=(--policy-pack policy --policy-pack-config "policy/config/${stack}.json")

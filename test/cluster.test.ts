@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
-import { clusterSchema, type ClusterConfig, type Environment } from "../components/config";
+import { clusterSchema, imagesSchema, type ClusterConfig, type Environment } from "../components/config";
+import { EKS as EKS_PIN, IMAGES, imageReference } from "../components/versions";
 import { type CapturedResource, type ProgramRun, PROJECT_ROOT, runProgram, runStack, validateKubernetesObjects } from "./harness";
 import {
     MOCK_DEPLOYER_ROLE_ARN,
@@ -46,6 +47,7 @@ function runCluster(raw: Record<string, unknown>, opts: { environment?: Environm
             appNames: APPS,
             protect: opts.protect ?? false,
             backupRetentionDays: opts.retentionDays ?? 7,
+            images: imagesSchema.parse({}),
         });
         return {
             kubeconfig: cluster.kubeconfig,
@@ -85,7 +87,7 @@ describe("cluster: kind", () => {
         const config = JSON.parse(cmd.inputs.stdin);
         assert.deepEqual(
             config.nodes.map((n: { role: string; image: string }) => `${n.role}=${n.image}`),
-            ["control-plane=kindest/node:v1.33.1", "worker=kindest/node:v1.33.1"],
+            [`control-plane=${imageReference(IMAGES.kindNode)}`, `worker=${imageReference(IMAGES.kindNode)}`],
         );
         assert.deepEqual(
             config.nodes[0].extraPortMappings.map((m: { containerPort: number; hostPort: number }) => [m.containerPort, m.hostPort]),
@@ -97,7 +99,10 @@ describe("cluster: kind", () => {
     });
 
     it("runs a pinned registry container on the kind network, wired into containerd of every node", () => {
-        assert.equal(run.get("docker:index/remoteImage:RemoteImage", "cluster-registry-image").inputs.name, "registry:2.8.3");
+        assert.equal(
+            run.get("docker:index/remoteImage:RemoteImage", "cluster-registry-image").inputs.name,
+            imageReference(IMAGES.registry),
+        );
         const registry = run.get("docker:index/container:Container", "cluster-registry");
         assert.equal(registry.inputs.name, "orders-dev-registry");
         assert.equal(registry.inputs.restart, "always");
@@ -203,7 +208,8 @@ describe("cluster: EKS", () => {
     it("EKS cluster: version, logs, API access entries, KMS secrets encryption, protected", () => {
         const eks = run.get("aws:eks/cluster:Cluster", "cluster-eks");
         assert.equal(eks.inputs.name, "orders-prod");
-        assert.equal(eks.inputs.version, "1.33");
+        assert.equal(eks.inputs.version, EKS_PIN.version);
+        assert.deepEqual(eks.inputs.upgradePolicy, { supportType: "STANDARD" }, "explicit: no silent extended-support billing");
         assert.deepEqual(eks.inputs.enabledClusterLogTypes, ["api", "audit", "authenticator", "controllerManager", "scheduler"]);
         assert.deepEqual(eks.inputs.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
         assert.deepEqual(eks.inputs.encryptionConfig.resources, ["secrets"]);

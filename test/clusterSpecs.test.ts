@@ -1,7 +1,7 @@
 // Pure cluster helpers: no mocks, no Pulumi runtime.
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { clusterSchema } from "../components/config";
+import { clusterSchema, imagesSchema } from "../components/config";
 import {
     backupBucketPolicy,
     CLUSTER_ROLE_POLICIES,
@@ -28,6 +28,7 @@ import { clusterTopology } from "../components/cluster/topology";
 import { EDGE_NODE_PORTS } from "../components/cluster/types";
 
 const kindDefaults = clusterSchema.parse({ provider: "kind" }).kind!;
+const NODE_IMAGE = imagesSchema.parse({}).kindNode;
 
 function cidrRange(cidr: string): [number, number] {
     const [ip, bits] = cidr.split("/");
@@ -38,13 +39,14 @@ function cidrRange(cidr: string): [number, number] {
 describe("cluster specs: kind", () => {
     it("publishes the edge NodePorts on the configured host ports, on the control plane only", () => {
         const cfg = { ...kindDefaults, httpPort: 8080, httpsPort: 8443, workers: 2 };
-        const doc = kindClusterConfig("orders-dev", cfg);
+        const doc = kindClusterConfig("orders-dev", cfg, NODE_IMAGE);
         assert.equal(doc.nodes.length, 3);
         assert.deepEqual(
             doc.nodes.map((n) => n.role),
             ["control-plane", "worker", "worker"],
         );
-        assert.ok(doc.nodes.every((n) => n.image === cfg.nodeImage && /^kindest\/node:v\d/.test(n.image)));
+        assert.ok(doc.nodes.every((n) => n.image === NODE_IMAGE));
+        assert.match(NODE_IMAGE, /^docker\.io\/kindest\/node:v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/, "pinned by the kind release's digest");
         assert.deepEqual(doc.nodes[0].extraPortMappings, [
             { containerPort: EDGE_NODE_PORTS.http, hostPort: 8080, listenAddress: "127.0.0.1", protocol: "TCP" },
             { containerPort: EDGE_NODE_PORTS.https, hostPort: 8443, listenAddress: "127.0.0.1", protocol: "TCP" },
@@ -54,7 +56,7 @@ describe("cluster specs: kind", () => {
     });
 
     it("points containerd at certs.d and maps localhost:<port> to the registry container", () => {
-        const doc = JSON.parse(kindClusterConfigDocument("orders-dev", kindDefaults));
+        const doc = JSON.parse(kindClusterConfigDocument("orders-dev", kindDefaults, NODE_IMAGE));
         assert.equal(doc.apiVersion, "kind.x-k8s.io/v1alpha4");
         assert.match(doc.containerdConfigPatches[0], /config_path = "\/etc\/containerd\/certs\.d"/);
         assert.equal(registryHostsToml("orders-dev-registry"), '[host."http://orders-dev-registry:5000"]\n');

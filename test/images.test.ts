@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { Cluster } from "../components/cluster";
-import { appSchema, clusterSchema, loadAppCatalog, type AppConfig } from "../components/config";
+import { appSchema, clusterSchema, imagesSchema, loadAppCatalog, type AppConfig } from "../components/config";
 import { AppImages, assertPinnedTag, buildPaths, imagePlan, pinnedReference, taggedImage } from "../components/images";
 import { type ProgramRun, runProgram } from "./harness";
 import { fakeDigest, mockCall } from "./harness/mockRegistry";
@@ -66,6 +66,7 @@ function runImages(clusterRaw: Record<string, unknown>, apps: Record<string, Rec
             config: clusterSchema.parse(clusterRaw),
             appNames: [...catalog.keys()],
             protect: false,
+            images: imagesSchema.parse({}),
         });
         const images = new AppImages("images", { catalog, apps: parsedApps, registry: cluster.registry });
         return { refs: images.refs } as unknown as ImagesRunOutputs;

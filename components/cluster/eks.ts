@@ -4,6 +4,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { EksConfig } from "../config";
+import { EKS_STANDARD_SUPPORT_ENDS } from "../versions";
 import {
     backupBucketPolicy,
     CLUSTER_ADMIN_ACCESS_POLICY,
@@ -13,6 +14,7 @@ import {
     EBS_CSI_SERVICE_ACCOUNT,
     ecrLifecyclePolicy,
     ecrRepositoryName,
+    eksSupportWarning,
     gp3StorageClass,
     irsaAssumeRolePolicy,
     NODE_ROLE_POLICIES,
@@ -143,9 +145,13 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
             encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
             deletionProtection: protect,
+            // Explicit, so leaving standard support never starts extended-support billing unnoticed.
+            upgradePolicy: { supportType: cfg.upgradePolicy },
         },
         { ...protectedOpts, dependsOn: [...clusterRolePolicies, secretsKeyPolicy, logGroup] },
     );
+    const supportWarning = eksSupportWarning(cfg.kubernetesVersion, cfg.upgradePolicy, EKS_STANDARD_SUPPORT_ENDS, new Date());
+    if (supportWarning) pulumi.log.warn(supportWarning, cluster);
 
     // --- access entries: the deploying identity and the configured admins ---
     const caller = aws.getCallerIdentityOutput({}, invokeOpts);

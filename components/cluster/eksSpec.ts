@@ -158,3 +158,28 @@ export function gp3StorageClass(args: { reclaimPolicy: "Delete" | "Retain" }) {
 
 /** VPC CNI add-on settings: enforce Kubernetes NetworkPolicies (off by default on EKS). */
 export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
+
+/**
+ * A warning when an EKS minor is past (or within `warnDays` of) the end of its standard support,
+ * or unknown to the calendar in components/versions.ts; undefined when all is well.
+ */
+export function eksSupportWarning(
+    version: string,
+    upgradePolicy: "STANDARD" | "EXTENDED",
+    calendar: Readonly<Record<string, string>>,
+    today: Date,
+    warnDays = 60,
+): string | undefined {
+    const key = "orders-platform:cluster.eks.kubernetesVersion";
+    const ends = calendar[version];
+    if (!ends) return `${key} = ${version}: not in the EKS support calendar of components/versions.ts; check its standard support dates`;
+    const daysLeft = Math.floor((Date.parse(`${ends}T00:00:00Z`) - today.getTime()) / 86_400_000);
+    if (daysLeft > warnDays) return undefined;
+    const consequence =
+        upgradePolicy === "STANDARD"
+            ? "EKS then upgrades the control plane by itself (upgradePolicy STANDARD)"
+            : "the cluster then runs on paid extended support (upgradePolicy EXTENDED)";
+    return daysLeft < 0
+        ? `${key} = ${version}: standard support ended on ${ends}; ${consequence}. Move to a newer minor.`
+        : `${key} = ${version}: standard support ends on ${ends} (${daysLeft} days); ${consequence}. Plan the upgrade.`;
+}

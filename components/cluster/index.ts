@@ -1,7 +1,7 @@
 // The cluster of a stack: one variant per `cluster.provider`, all with the same outputs.
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, Environment } from "../config";
+import type { ClusterConfig, Environment, ImageRefs } from "../config";
 import { IMAGE_PLATFORM } from "../images/imageSpec";
 import { createEks } from "./eks";
 import { createExisting } from "./existing";
@@ -23,6 +23,7 @@ export interface ClusterArgs {
     protect: boolean;
     /** Days backups live in cloud storage before the bucket lifecycle deletes them. Default 7. */
     backupRetentionDays?: number;
+    images: ImageRefs;
 }
 
 export class Cluster extends pulumi.ComponentResource implements ClusterOutputs {
@@ -42,6 +43,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             appNames: args.appNames,
             protect: args.protect,
             backupRetentionDays: args.backupRetentionDays ?? 7,
+            images: args.images,
             parent: this,
         };
         const out = createVariant(name, args.config, variantArgs);

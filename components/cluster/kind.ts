@@ -15,7 +15,6 @@ import {
     localRegistryHost,
     localRegistryHostingConfigMap,
     REGISTRY_CONTAINER_PORT,
-    REGISTRY_IMAGE,
     registryContainerName,
     registryHostsScript,
     hostImagePlatform,
@@ -25,7 +24,7 @@ import type { VariantArgs, VariantOutputs } from "./variant";
 export function createKind(name: string, cfg: KindConfig, args: VariantArgs): VariantOutputs {
     const { parent } = args;
     const clusterName = kindClusterName(args.environment, cfg);
-    const clusterConfig = kindClusterConfigDocument(clusterName, cfg);
+    const clusterConfig = kindClusterConfigDocument(clusterName, cfg, args.images.kindNode);
 
     const cluster = new command.local.Command(
         `${name}-kind`,
@@ -39,7 +38,7 @@ export function createKind(name: string, cfg: KindConfig, args: VariantArgs): Va
         { parent, additionalSecretOutputs: ["stdout"], deleteBeforeReplace: true },
     );
 
-    const registryImage = new docker.RemoteImage(`${name}-registry-image`, { name: REGISTRY_IMAGE, keepLocally: true }, { parent });
+    const registryImage = new docker.RemoteImage(`${name}-registry-image`, { name: args.images.registry, keepLocally: true }, { parent });
     const registry = new docker.Container(
         `${name}-registry`,
         {

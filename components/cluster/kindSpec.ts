@@ -3,10 +3,8 @@
 import type { KindConfig } from "../config";
 import { EDGE_NODE_PORTS } from "./types";
 
-/** Port the registry:2 container listens on inside the kind network. */
+/** Port the local registry container listens on inside the kind network. */
 export const REGISTRY_CONTAINER_PORT = 5000;
-/** registry:2 image, pinned. */
-export const REGISTRY_IMAGE = "registry:2.8.3";
 /** Docker network kind puts its nodes on. */
 export const KIND_NETWORK = "kind";
 /** Where containerd looks for per-registry hosts.toml files. */
@@ -43,17 +41,17 @@ export interface KindClusterConfig {
 }
 
 /** kind cluster config: pinned node image, edge NodePorts published on the host, certs.d registry config. */
-export function kindClusterConfig(clusterName: string, config: KindConfig): KindClusterConfig {
+export function kindClusterConfig(clusterName: string, config: KindConfig, nodeImage: string): KindClusterConfig {
     const controlPlane: KindNode = {
         role: "control-plane",
-        image: config.nodeImage,
+        image: nodeImage,
         // NodePorts answer on every node, so publishing them from the control plane is enough.
         extraPortMappings: [
             { containerPort: EDGE_NODE_PORTS.http, hostPort: config.httpPort, listenAddress: "127.0.0.1", protocol: "TCP" },
             { containerPort: EDGE_NODE_PORTS.https, hostPort: config.httpsPort, listenAddress: "127.0.0.1", protocol: "TCP" },
         ],
     };
-    const workers: KindNode[] = Array.from({ length: config.workers }, () => ({ role: "worker", image: config.nodeImage }));
+    const workers: KindNode[] = Array.from({ length: config.workers }, () => ({ role: "worker", image: nodeImage }));
     return {
         kind: "Cluster",
         apiVersion: "kind.x-k8s.io/v1alpha4",
@@ -64,8 +62,8 @@ export function kindClusterConfig(clusterName: string, config: KindConfig): Kind
 }
 
 /** kind reads YAML, and JSON is YAML: no YAML library needed at runtime. */
-export function kindClusterConfigDocument(clusterName: string, config: KindConfig): string {
-    return JSON.stringify(kindClusterConfig(clusterName, config), null, 2);
+export function kindClusterConfigDocument(clusterName: string, config: KindConfig, nodeImage: string): string {
+    return JSON.stringify(kindClusterConfig(clusterName, config, nodeImage), null, 2);
 }
 
 /** containerd hosts.toml: pulls of `localhost:<port>/...` go to the registry container over plain HTTP. */

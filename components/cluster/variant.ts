@@ -1,5 +1,6 @@
 // What the Cluster component hands each provider variant, and what a variant returns.
 import type * as pulumi from "@pulumi/pulumi";
+import type { ImageRefs } from "../config";
 import type { ClusterOutputs } from "./types";
 
 export interface VariantArgs {
@@ -8,6 +9,8 @@ export interface VariantArgs {
     protect: boolean;
     /** Days backups are kept in cloud storage (bucket lifecycle). */
     backupRetentionDays: number;
+    /** Pinned third-party images (kind's node and registry images). */
+    images: ImageRefs;
     /** Parent of every resource the variant creates. */
     parent: pulumi.Resource;
 }

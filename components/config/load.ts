@@ -20,14 +20,42 @@ export function deepMerge(base: unknown, override: unknown): unknown {
     return out;
 }
 
+/** Keys that moved to the pinned-versions model; a stack still setting one is told where it went. */
+const MOVED_KEYS: ReadonlyArray<{ path: string[]; to: string }> = [
+    { path: ["mesh", "istioVersion"], to: "charts.istio.version" },
+    { path: ["edge", "traefikChartVersion"], to: "charts.traefik.version" },
+    { path: ["observability", "prometheus", "chartVersion"], to: "charts.kubePrometheusStack.version" },
+    { path: ["observability", "jaeger", "chartVersion"], to: "charts.jaeger.version" },
+    { path: ["database", "imageTag"], to: "images.postgres (a full reference with tag and digest)" },
+    { path: ["cluster", "kind", "nodeImage"], to: "images.kindNode (a full reference with tag and digest)" },
+];
+
+/** Removes moved keys from `raw` (a deep copy is returned) and describes each one found. */
+function takeMovedKeys(raw: RawConfig): { rest: RawConfig; problems: string[] } {
+    const rest = structuredClone(raw);
+    const problems: string[] = [];
+    for (const { path, to } of MOVED_KEYS) {
+        const parent = path.slice(0, -1).reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), rest);
+        const leaf = path[path.length - 1];
+        if (!isPlainObject(parent) || !(leaf in parent)) continue;
+        problems.push(
+            `${keyName(path)} = ${JSON.stringify(parent[leaf])}: moved to ${keyName([to])}; ` +
+                "unset it to take the version pinned in components/versions.ts",
+        );
+        delete parent[leaf];
+    }
+    return { rest, problems };
+}
+
 /** Validates raw config (key -> parsed value, without the namespace) for one stack. */
 export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog): StackConfig {
     const environment = raw.environment;
     const defaults = ENVIRONMENTS.includes(environment as Environment) ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
-    const merged = deepMerge(defaults, raw) as RawConfig;
+    const moved = takeMovedKeys(raw);
+    const merged = deepMerge(defaults, moved.rest) as RawConfig;
 
     const parsed = stackConfigSchema.safeParse(merged, { reportInput: true });
-    const problems = parsed.success ? [] : describeIssues(stackConfigSchema, merged, parsed.error.issues);
+    const problems = [...moved.problems, ...(parsed.success ? [] : describeIssues(stackConfigSchema, merged, parsed.error.issues))];
 
     // The apps in config must be exactly the apps in the checkout.
     const configured = isPlainObject(merged.apps) ? Object.keys(merged.apps) : [];

@@ -1,6 +1,8 @@
 // Schema of the `orders-platform:*` stack config. Every object is strict so that a
 // typo in a key fails the preview instead of being silently ignored.
 import { z } from "zod";
+import { CHART_SOURCE_FORMS, parseChartSource } from "../chartSource";
+import { CHARTS, EKS, IMAGES, imageReference, type ChartGroup, type ChartPin, type ImageKey } from "../versions";
 import { parseCpu, parseMemory } from "./quantity";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
@@ -127,13 +129,6 @@ export type AppConfig = z.infer<typeof appSchema>;
 
 const kindSchema = z.strictObject({
     clusterName: pattern(K8S_NAME, "a lowercase DNS label").optional(),
-    /** kindest/node image, pinned by tag (and ideally digest). */
-    nodeImage: z
-        .string()
-        .regex(/^kindest\/node:v\d+\.\d+\.\d+(@sha256:[a-f0-9]{64})?$/, {
-            error: 'must be a pinned kindest/node image like "kindest/node:v1.33.1"',
-        })
-        .default("kindest/node:v1.33.1"),
     workers: int(0, 5).default(0),
     /** Host port of the local registry (pushes go to localhost:<port>). */
     registryPort: int(1024, 65535).default(5001),
@@ -144,7 +139,9 @@ const kindSchema = z.strictObject({
 
 const eksSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region like "eu-west-1"' }),
-    kubernetesVersion: pattern(/^1\.\d{2}$/, 'a Kubernetes minor version like "1.33"').default("1.33"),
+    kubernetesVersion: pattern(/^1\.\d{2}$/, `a Kubernetes minor version like "${EKS.version}"`).default(EKS.version),
+    /** STANDARD: EKS upgrades the control plane when standard support ends; EXTENDED: stays, billed extra. */
+    upgradePolicy: z.enum(["STANDARD", "EXTENDED"], { error: "must be STANDARD or EXTENDED" }).default("STANDARD"),
     azCount: int(2, 6).default(2),
     vpcCidr: pattern(CIDR, 'a CIDR like "10.0.0.0/16"').default("10.0.0.0/16"),
     nodeGroup: z
@@ -227,8 +224,6 @@ export type GkeConfig = z.infer<typeof gkeSchema>;
 export type ExistingClusterConfig = z.infer<typeof existingSchema>;
 
 export const databaseSchema = z.strictObject({
-    /** postgres image tag (official image), e.g. "17.6-bookworm". */
-    imageTag: pattern(/^\d+(\.\d+)?(-[a-z0-9.]+)?$/, 'a pinned postgres tag like "17.6-bookworm"').default("17.6-bookworm"),
     storage: z
         .strictObject({
             size: memory().default("5Gi"),
@@ -281,8 +276,6 @@ const trafficSchema = z.strictObject({
 
 export const meshSchema = z.strictObject({
     enabled: bool().default(true),
-    /** Version of Istio's Helm charts (base, istiod, gateway). */
-    istioVersion: pattern(/^\d+\.\d+\.\d+$/, 'a pinned Istio version like "1.30.3"').default("1.30.3"),
     mtlsMode: z.enum(["STRICT", "PERMISSIVE"], { error: "must be STRICT or PERMISSIVE" }).default("STRICT"),
     /** Percentage of requests traced (0..100). */
     tracingSamplePercent: z
@@ -343,7 +336,6 @@ export const edgeSchema = z.strictObject({
     ingressClass: pattern(K8S_NAME, "an IngressClass name").default("traefik"),
     /** Install the Traefik ingress controller (mesh off) when the cluster has none. */
     installController: bool().default(false),
-    traefikChartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("37.4.0"),
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
@@ -358,8 +350,6 @@ export const observabilitySchema = z
                 retention: pattern(RETENTION, 'a retention like "15d"').default("15d"),
                 storageSize: memory().default("10Gi"),
                 scrapeInterval: pattern(DURATION, 'a duration like "30s"').default("30s"),
-                /** kube-prometheus-stack chart version. */
-                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("88.5.3"),
                 /** Prometheus server container; memory grows with series count and retention. */
                 resources: resourcesSchema.default(PROMETHEUS_RESOURCES),
             })
@@ -368,8 +358,6 @@ export const observabilitySchema = z
         jaeger: z
             .strictObject({
                 enabled: bool().default(true),
-                /** jaegertracing/jaeger chart version (4.x deploys Jaeger v2). */
-                chartVersion: pattern(/^\d+\.\d+\.\d+$/, "a pinned chart version").default("4.11.1"),
                 /** Traces kept by the in-memory store (oldest are evicted first). */
                 maxTraces: int(1000, 10000000).default(50000),
                 resources: resourcesSchema.default(JAEGER_RESOURCES),
@@ -381,6 +369,59 @@ export const observabilitySchema = z
         path: ["grafana", "enabled"],
     });
 export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
+
+const chartOverrideSchema = z.strictObject({
+    /** Mirror or air-gapped copy of the chart (same chart names below it). */
+    source: z
+        .string({ error: `must be ${CHART_SOURCE_FORMS}` })
+        .refine((s) => parseChartSource(s) !== undefined, { error: `must be ${CHART_SOURCE_FORMS}` })
+        .optional(),
+    version: pattern(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a pinned chart version like "1.2.3"').optional(),
+});
+
+/** Per-stack overrides of the pinned chart sources and versions (components/versions.ts). */
+export const chartsSchema = z
+    .strictObject(
+        Object.fromEntries(Object.keys(CHARTS).map((g) => [g, chartOverrideSchema.optional()])) as Record<
+            ChartGroup,
+            z.ZodOptional<typeof chartOverrideSchema>
+        >,
+    )
+    .prefault({})
+    .transform(
+        (overrides) =>
+            Object.fromEntries((Object.keys(CHARTS) as ChartGroup[]).map((g) => [g, { ...CHARTS[g], ...overrides[g] }])) as Record<
+                ChartGroup,
+                ChartPin
+            >,
+    );
+export type ChartPins = z.infer<typeof chartsSchema>;
+
+const IMAGE_REFERENCE =
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}@sha256:[a-f0-9]{64}$/;
+
+/** Per-stack overrides of the pinned third-party images, e.g. a mirror: full reference with tag and digest. */
+export const imagesSchema = z
+    .strictObject(
+        Object.fromEntries(
+            Object.keys(IMAGES).map((k) => [
+                k,
+                pattern(
+                    IMAGE_REFERENCE,
+                    'a full image reference with tag and digest like "registry.example.com/mirror/postgres:<tag>@sha256:<64 hex>"',
+                ).optional(),
+            ]),
+        ) as Record<ImageKey, z.ZodOptional<z.ZodString>>,
+    )
+    .prefault({})
+    .transform(
+        (overrides) =>
+            Object.fromEntries((Object.keys(IMAGES) as ImageKey[]).map((k) => [k, overrides[k] ?? imageReference(IMAGES[k])])) as Record<
+                ImageKey,
+                string
+            >,
+    );
+export type ImageRefs = z.infer<typeof imagesSchema>;
 
 /** Top-level keys of the `orders-platform` namespace. */
 export const stackConfigSchema = z
@@ -394,6 +435,8 @@ export const stackConfigSchema = z
         mesh: meshSchema.prefault({}),
         edge: edgeSchema,
         observability: observabilitySchema.prefault({}),
+        charts: chartsSchema,
+        images: imagesSchema,
     })
     .superRefine((c, ctx) => {
         // Mesh off: the NetworkPolicies admit public traffic only from the controller this program installs.

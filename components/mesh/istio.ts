@@ -1,16 +1,21 @@
 // Istio control plane and ingress gateway from the official Helm charts: base (CRDs) ->
-// istiod -> gateway, strictly in that order.
+// istiod -> gateway, strictly in that order. Charts, version and source: components/versions.ts
+// (or the stack's `charts.istio` override).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterTopology } from "../cluster/types";
+import { chartLocation } from "../chartSource";
 import type { Environment, MeshConfig } from "../config";
+import type { ChartPin } from "../versions";
 import { GATEWAY_NAMESPACE, ISTIO_NAMESPACE, platformLabels } from "../naming";
-import { baseValues, GATEWAY_RELEASE, gatewayValues, ISTIO_CHART_REPO, istiodValues } from "./istioValues";
+import { baseValues, GATEWAY_RELEASE, gatewayValues, istiodValues } from "./istioValues";
 
 export interface IstioArgs {
     environment: Environment;
     config: MeshConfig;
     topology: ClusterTopology;
+    /** Version and source shared by the base, istiod and gateway charts. */
+    chart: ChartPin;
 }
 
 export class Istio extends pulumi.ComponentResource {
@@ -46,10 +51,8 @@ export class Istio extends pulumi.ComponentResource {
                 release,
                 {
                     name: release,
-                    chart: chartName,
-                    version: config.istioVersion,
+                    ...chartLocation(args.chart, chartName),
                     namespace: namespace.metadata.name,
-                    repositoryOpts: { repo: ISTIO_CHART_REPO },
                     values,
                 },
                 { parent: this, dependsOn },
@@ -64,7 +67,7 @@ export class Istio extends pulumi.ComponentResource {
         this.ready = [base, istiod, gateway];
         this.systemNamespace = system.metadata.name;
         this.gatewayNamespace = ingress.metadata.name;
-        this.version = config.istioVersion;
+        this.version = args.chart.version;
         this.registerOutputs({ systemNamespace: this.systemNamespace, gatewayNamespace: this.gatewayNamespace });
     }
 }

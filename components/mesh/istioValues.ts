@@ -4,8 +4,6 @@ import { EDGE_NODE_PORTS, type ClusterTopology } from "../cluster/types";
 import type { MeshConfig, Resources } from "../config";
 import { GATEWAY_NAMESPACE, ISTIO_NAMESPACE, JAEGER_COLLECTOR_HOST, OTLP_GRPC_PORT } from "../naming";
 
-export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
-
 /** Release name of the gateway chart; it also names the Deployment, Service and ServiceAccount. */
 export const GATEWAY_RELEASE = "istio-ingressgateway";
 /** Selector label of the ingress gateway pods (Gateway resources select it). */

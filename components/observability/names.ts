@@ -1,7 +1,6 @@
 // Names of the observability objects that other objects (or users) refer to.
 import { JAEGER_COLLECTOR_HOST, MONITORING_NAMESPACE, TRACING_NAMESPACE } from "../naming";
 
-export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
 export const PROMETHEUS_CHART = "kube-prometheus-stack";
 export const PROMETHEUS_RELEASE = "kube-prometheus-stack";
 /** fullnameOverride of the release: Prometheus, Alertmanager and the operator are named after it. */
@@ -22,7 +21,6 @@ export const GRAFANA_PASSWORD_KEY = "admin-password";
 export const DASHBOARD_LABEL = "grafana_dashboard";
 export const DASHBOARD_LABEL_VALUE = "1";
 
-export const JAEGER_CHART_REPO = "https://jaegertracing.github.io/helm-charts";
 export const JAEGER_CHART = "jaeger";
 export const JAEGER_RELEASE = "jaeger";
 /** The chart's single Service (query UI/API and receivers) is named after the release. */

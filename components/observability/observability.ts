@@ -4,7 +4,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppCatalog, Environment, MeshConfig, ObservabilityConfig } from "../config";
+import { chartLocation } from "../chartSource";
+import type { AppCatalog, ChartPins, Environment, MeshConfig, ObservabilityConfig } from "../config";
 import type { Istio } from "../mesh";
 import { MONITORING_NAMESPACE, platformLabels, TRACING_NAMESPACE } from "../naming";
 import { grafanaAccess, jaegerAccess, prometheusAccess } from "./access";
@@ -19,11 +20,9 @@ import {
     GRAFANA_PASSWORD_KEY,
     GRAFANA_USER_KEY,
     JAEGER_CHART,
-    JAEGER_CHART_REPO,
     JAEGER_COLLECTOR_SERVICE,
     JAEGER_RELEASE,
     PROMETHEUS_CHART,
-    PROMETHEUS_CHART_REPO,
     PROMETHEUS_RELEASE,
 } from "./names";
 import { observabilityNamespaceLabels } from "./namespaceSpec";
@@ -38,6 +37,8 @@ export interface ObservabilityArgs {
     catalog: AppCatalog;
     /** The mesh control plane, when enabled: its monitors are created after it. */
     istio?: Istio;
+    /** Pinned chart versions and sources (components/versions.ts or the stack's overrides). */
+    charts: Pick<ChartPins, "kubePrometheusStack" | "jaeger">;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -104,10 +105,8 @@ export class Observability extends pulumi.ComponentResource {
                 PROMETHEUS_RELEASE,
                 {
                     name: PROMETHEUS_RELEASE,
-                    chart: PROMETHEUS_CHART,
-                    version: config.prometheus.chartVersion,
+                    ...chartLocation(args.charts.kubePrometheusStack, PROMETHEUS_CHART),
                     namespace: monitoring.metadata.name,
-                    repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
                     values: kubePrometheusStackValues(config, args.storageClassName),
                 },
                 { parent: this, dependsOn },
@@ -121,10 +120,8 @@ export class Observability extends pulumi.ComponentResource {
                 JAEGER_RELEASE,
                 {
                     name: JAEGER_RELEASE,
-                    chart: JAEGER_CHART,
-                    version: config.jaeger.chartVersion,
+                    ...chartLocation(args.charts.jaeger, JAEGER_CHART),
                     namespace: tracing.metadata.name,
-                    repositoryOpts: { repo: JAEGER_CHART_REPO },
                     values: jaegerValues(config),
                 },
                 { parent: this, dependsOn: [tracing] },

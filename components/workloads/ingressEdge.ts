@@ -2,11 +2,13 @@
 // install a controller (ingress-nginx is retired; Traefik is maintained and needs no CRDs here).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartLocation } from "../chartSource";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment } from "../config";
+import type { ChartPin } from "../versions";
 import { APP_NAMESPACE, INGRESS_NAMESPACE, platformLabels } from "../naming";
 import type { MicroService } from "./microService";
 import type { AppNamespaces } from "./namespaces";
-import { EdgeExposure, edgeUrl, INGRESS_NAME, ingressSpec, TRAEFIK_CHART, TRAEFIK_REPO, traefikValues } from "./ingressSpec";
+import { EdgeExposure, edgeUrl, INGRESS_NAME, ingressSpec, TRAEFIK_CHART, traefikValues } from "./ingressSpec";
 
 export interface IngressEdgeArgs {
     environment: Environment;
@@ -18,6 +20,8 @@ export interface IngressEdgeArgs {
     services: Record<string, MicroService>;
     /** Default: LoadBalancer. */
     exposure?: EdgeExposure;
+    /** Pinned Traefik chart (components/versions.ts or the stack's `charts.traefik`). */
+    chart: ChartPin;
 }
 
 export class IngressEdge extends pulumi.ComponentResource {
@@ -49,9 +53,7 @@ export class IngressEdge extends pulumi.ComponentResource {
                 new k8s.helm.v4.Chart(
                     "traefik",
                     {
-                        chart: TRAEFIK_CHART,
-                        version: args.edge.traefikChartVersion,
-                        repositoryOpts: { repo: TRAEFIK_REPO },
+                        ...chartLocation(args.chart, TRAEFIK_CHART),
                         namespace: ns.metadata.name,
                         // Only the Ingress provider is on; its CRDs are not needed.
                         skipCrds: true,

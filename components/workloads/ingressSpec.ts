@@ -3,7 +3,6 @@ import type * as k8s from "@pulumi/kubernetes";
 import { EDGE_NODE_PORTS } from "../cluster/types";
 import type { AppFacts, EdgeConfig } from "../config";
 
-export const TRAEFIK_REPO = "https://traefik.github.io/charts";
 export const TRAEFIK_CHART = "traefik";
 export const INGRESS_NAME = "orders-platform";
 
@@ -41,7 +40,7 @@ export function edgeUrl(edge: EdgeConfig, exposure: EdgeExposure): string {
     return `${scheme}://${edge.host}${isDefault ? "" : `:${port}`}`;
 }
 
-/** Values of the Traefik chart: Ingress provider only, restricted pods, our IngressClass. */
+/** Values of the Traefik chart (keys of chart 41.x): Ingress provider only, restricted pods, our IngressClass. */
 export function traefikValues(edge: EdgeConfig, exposure: EdgeExposure, replicas = 1): Record<string, unknown> {
     return {
         deployment: { replicas },
@@ -55,8 +54,10 @@ export function traefikValues(edge: EdgeConfig, exposure: EdgeExposure, replicas
         gateway: { enabled: false },
         gatewayClass: { enabled: false },
         api: { dashboard: false },
-        logs: { general: { level: "INFO", format: "json" }, access: { enabled: true, format: "json" } },
-        service: { type: exposure.type },
+        // Chart >= 41: `log` and `accessLog` replace `logs`; the Service type lives under `service.spec`.
+        log: { level: "INFO", format: "json" },
+        accessLog: { enabled: true, format: "json" },
+        service: { spec: { type: exposure.type } },
         ports: {
             web: exposure.type === "NodePort" ? { nodePort: EDGE_NODE_PORTS.http } : {},
             websecure: exposure.type === "NodePort" ? { nodePort: EDGE_NODE_PORTS.https } : {},

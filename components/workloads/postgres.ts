@@ -24,6 +24,7 @@ import {
     POSTGRES_HEADLESS_NAME,
     POSTGRES_NAME,
     postgresPeerAuthenticationSpec,
+    type PostgresImages,
     ROLES_SECRET,
     SCRIPTS_CONFIGMAP,
     scriptsData,
@@ -48,6 +49,7 @@ export interface PostgresArgs {
     protect: boolean;
     /** With the mesh, the un-injected Job pods need a plaintext-capable Postgres port. */
     meshEnabled?: boolean;
+    images: PostgresImages;
 }
 
 export interface AppDatabaseSecret {
@@ -143,7 +145,10 @@ export class Postgres extends pulumi.ComponentResource {
         const storageClassName = config.storage.storageClass ?? args.storageClassName;
         const statefulSet = new k8s.apps.v1.StatefulSet(
             POSTGRES_NAME,
-            { metadata: meta(POSTGRES_NAME), spec: statefulSetSpec({ config, labels, storageClassName, retainVolumes: args.protect }) },
+            {
+                metadata: meta(POSTGRES_NAME),
+                spec: statefulSetSpec({ config, image: args.images.postgres, labels, storageClassName, retainVolumes: args.protect }),
+            },
             { parent: this, dependsOn: [superuserSecret], ...keep },
         );
 
@@ -166,7 +171,7 @@ export class Postgres extends pulumi.ComponentResource {
         // Converges roles and databases; a new name (hash of the scripts) re-runs it after changes.
         new k8s.batch.v1.Job(
             `${POSTGRES_NAME}-bootstrap`,
-            { metadata: meta(bootstrapJobName(apps)), spec: bootstrapJobSpec(config, apps, labels) },
+            { metadata: meta(bootstrapJobName(apps)), spec: bootstrapJobSpec(args.images.postgres, apps, labels) },
             { parent: this, dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, ...mesh], deleteBeforeReplace: true },
         );
 
@@ -212,7 +217,7 @@ export class Postgres extends pulumi.ComponentResource {
             }
             new k8s.batch.v1.CronJob(
                 BACKUP_NAME,
-                { metadata: meta(BACKUP_NAME), spec: backupCronJobSpec({ config, apps, labels, destination }) },
+                { metadata: meta(BACKUP_NAME), spec: backupCronJobSpec({ config, images: args.images, apps, labels, destination }) },
                 { parent: this, dependsOn: deps },
             );
         }

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT } from "../appGraph";
-import type { DatabaseConfig } from "../config";
+import type { DatabaseConfig, ImageRefs } from "../config";
 import { DATA_NAMESPACE } from "../naming";
 import { containerSecurityContext, podSecurityContext, POSTGRES_UID, tmpVolume } from "./security";
 
@@ -33,18 +33,13 @@ export const POSTGRES_POD_LABELS = { "app.kubernetes.io/name": "postgres" } as c
 export const BACKUP_POD_LABELS = { "app.kubernetes.io/name": "postgres-backup" } as const;
 export const BOOTSTRAP_POD_LABELS = { "app.kubernetes.io/name": "postgres-bootstrap" } as const;
 
-/** Pinned images of the backup uploaders. */
-export const AWS_CLI_IMAGE = "public.ecr.aws/aws-cli/aws-cli:2.36.7";
-export const GCLOUD_CLI_IMAGE = "gcr.io/google.com/cloudsdktool/google-cloud-cli:573.0.0-stable";
+/** Pinned images (components/versions.ts, or the stack's `images` overrides). */
+export type PostgresImages = Pick<ImageRefs, "postgres" | "awsCli" | "gcloudCli">;
 
 export const JOB_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
 export const BACKUP_RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
-
-export function postgresImage(config: DatabaseConfig): string {
-    return `docker.io/library/postgres:${config.imageTag}`;
-}
 
 /** Role and database of an app ("orders-api" -> "orders_api": unquoted SQL identifiers stay simple). */
 export function dbIdentifier(app: string): string {
@@ -163,6 +158,7 @@ const scriptsVolume = { name: "scripts", configMap: { name: SCRIPTS_CONFIGMAP, d
 
 export interface StatefulSetInput {
     config: DatabaseConfig;
+    image: string;
     labels: Record<string, string>;
     storageClassName: Input<string>;
     /** Keep PVCs when the StatefulSet is deleted (prod). */
@@ -200,7 +196,7 @@ export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.St
                 containers: [
                     {
                         name: "postgres",
-                        image: postgresImage(s.config),
+                        image: s.image,
                         imagePullPolicy: "IfNotPresent",
                         ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
                         env: [
@@ -263,7 +259,7 @@ export function clientServiceSpec(): k8s.types.input.core.v1.ServiceSpec {
 
 // --- bootstrap Job ----------------------------------------------------------------
 
-export function bootstrapJobSpec(config: DatabaseConfig, apps: string[], labels: Record<string, string>): k8s.types.input.batch.v1.JobSpec {
+export function bootstrapJobSpec(image: string, apps: string[], labels: Record<string, string>): k8s.types.input.batch.v1.JobSpec {
     const tmp = tmpVolume("16Mi");
     return {
         backoffLimit: 10,
@@ -278,7 +274,7 @@ export function bootstrapJobSpec(config: DatabaseConfig, apps: string[], labels:
                 containers: [
                     {
                         name: "bootstrap",
-                        image: postgresImage(config),
+                        image,
                         command: ["/scripts/bootstrap.sh"],
                         env: [
                             ...clientEnv({ secret: SUPERUSER_SECRET, key: "username" }),
@@ -315,7 +311,7 @@ export function backupUrl(kind: "s3" | "gcs", bucket: string): string {
     return `${kind === "s3" ? "s3" : "gs"}://${bucket}/${BACKUP_PREFIX}`;
 }
 
-export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volume" }>): Container {
+export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volume" }>, images: PostgresImages): Container {
     const common = {
         name: "upload",
         imagePullPolicy: "IfNotPresent",
@@ -329,7 +325,7 @@ export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volu
     if (dest.kind === "s3") {
         return {
             ...common,
-            image: AWS_CLI_IMAGE,
+            image: images.awsCli,
             command: ["aws"],
             args: ["s3", "sync", "/backups", dest.url, "--only-show-errors", "--no-progress"],
             // IRSA: the EKS webhook injects AWS_ROLE_ARN and the web identity token for this ServiceAccount.
@@ -341,7 +337,7 @@ export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volu
     }
     return {
         ...common,
-        image: GCLOUD_CLI_IMAGE,
+        image: images.gcloudCli,
         command: ["gcloud"],
         args: ["storage", "rsync", "/backups", dest.url, "--recursive", "--quiet"],
         // Workload Identity: credentials come from the GKE metadata server.
@@ -351,6 +347,7 @@ export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volu
 
 export interface BackupInput {
     config: DatabaseConfig;
+    images: PostgresImages;
     apps: string[];
     labels: Record<string, string>;
     destination: BackupDestination;
@@ -367,7 +364,7 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
     ];
     const dump: Container = {
         name: "dump",
-        image: postgresImage(b.config),
+        image: b.images.postgres,
         imagePullPolicy: "IfNotPresent",
         command: ["/scripts/backup.sh"],
         env: dumpEnv,
@@ -383,7 +380,7 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
     const pod: PodSpec =
         b.destination.kind === "volume"
             ? { containers: [dump] }
-            : { initContainers: [dump], containers: [uploaderContainer(b.destination)] };
+            : { initContainers: [dump], containers: [uploaderContainer(b.destination, b.images)] };
     return {
         schedule: b.config.backup.schedule,
         timeZone: "Etc/UTC",

@@ -1,19 +1,30 @@
 // StackDriver over the Pulumi Automation API (local workspace = this repository's program).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import type { PulumiCli } from "../lib/pulumiCli";
 import { CONFIG_NAMESPACE, type StackDriver } from "./stackDriver";
 
 export interface AutomationDriverOptions {
     stackName: string;
     /** Directory holding Pulumi.yaml. */
     workDir: string;
+    /** The CLI found by resolvePulumiCli. */
+    cli: PulumiCli;
+}
+
+async function pulumiCommandFor(cli: PulumiCli): Promise<PulumiCommand> {
+    if (cli.kind === "installed") return PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
+    // The npm wrapper is `pulumi` on PATH under `npm run`; make sure of it when run directly.
+    process.env.PATH = `${path.dirname(cli.bin)}${path.delimiter}${process.env.PATH ?? ""}`;
+    return PulumiCommand.get({ skipVersionCheck: true });
 }
 
 export async function automationStackDriver(opts: AutomationDriverOptions): Promise<StackDriver> {
     // Backend and secrets come from the caller's environment (pulumi login / PULUMI_BACKEND_URL,
     // PULUMI_CONFIG_PASSPHRASE), exactly as for the pulumi CLI.
-    const stack = await LocalWorkspace.selectStack({ stackName: opts.stackName, workDir: opts.workDir });
+    const pulumiCommand = await pulumiCommandFor(opts.cli);
+    const stack = await LocalWorkspace.selectStack({ stackName: opts.stackName, workDir: opts.workDir }, { pulumiCommand });
     // Same policy gate as every other deploy path.
     const policyConfig = path.join(opts.workDir, "policy", "config", `${opts.stackName}.json`);
     const policy = fs.existsSync(policyConfig)

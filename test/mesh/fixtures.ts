@@ -22,7 +22,7 @@ export function graphOf(config: StackConfig) {
 /** Istio plus MeshTraffic for one config, as index.ts wires them. */
 export function meshProgram(config: StackConfig, topology: ClusterTopology = MULTI_ZONE) {
     return () => {
-        const istio = new Istio("istio", { environment: config.environment, config: config.mesh, topology });
+        const istio = new Istio("istio", { environment: config.environment, config: config.mesh, topology, chart: config.charts.istio });
         const traffic = new MeshTraffic("mesh-traffic", {
             environment: config.environment,
             mesh: config.mesh,

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { EDGE_NODE_PORTS } from "../../components/cluster/types";
-import { gatewayValues, ISTIO_CHART_REPO, istiodValues } from "../../components/mesh";
+import { gatewayValues, istiodValues } from "../../components/mesh";
+import { CHARTS } from "../../components/versions";
 import { JAEGER_COLLECTOR_HOST, OTLP_GRPC_PORT } from "../../components/naming";
 import { CapturedResource, runProgram, SHIPPED_STACKS } from "../harness";
 import { meshProgram, MULTI_ZONE, SINGLE_NODE, STACK_TOPOLOGY, stackConfig } from "./fixtures";
@@ -31,10 +32,10 @@ describe("mesh: Istio charts", () => {
                     assert.equal(c.chart, want.chart);
                     assert.equal(c.name, release, "release name");
                     assert.equal(c.namespace, want.namespace);
-                    assert.equal(c.version, config.mesh.istioVersion);
-                    assert.equal(c.repositoryOpts.repo, ISTIO_CHART_REPO);
+                    assert.equal(c.version, CHARTS.istio.version);
+                    assert.equal(c.repositoryOpts.repo, "https://blob.istio.io/istio-release/charts");
                 }
-                assert.equal(config.mesh.istioVersion, "1.30.3");
+                assert.equal(config.charts.istio.version, CHARTS.istio.version, "shipped stacks take the pinned version");
             });
 
             it("orders base (CRDs) -> istiod -> gateway with explicit dependsOn", () => {

@@ -1,5 +1,6 @@
 // The Observability component under Pulumi mocks: what it registers per stack and per switch.
 import { strict as assert } from "node:assert";
+import { CHARTS } from "../../components/versions";
 import { JAEGER_COLLECTOR_HOST, MONITORING_NAMESPACE, OTLP_HTTP_PORT, TRACING_NAMESPACE } from "../../components/naming";
 import { DASHBOARD_LABEL, loadDashboards } from "../../components/observability";
 import { CapturedResource, validateKubernetesObjects } from "../harness";
@@ -29,7 +30,7 @@ describe("observability component (mocks)", () => {
 
             const kps = chart(run, "kube-prometheus-stack")!;
             assert.equal(kps.inputs.chart, "kube-prometheus-stack");
-            assert.equal(kps.inputs.version, config.prometheus.chartVersion);
+            assert.equal(kps.inputs.version, CHARTS.kubePrometheusStack.version);
             assert.equal(kps.inputs.namespace, MONITORING_NAMESPACE);
             assert.deepEqual(kps.inputs.repositoryOpts, { repo: "https://prometheus-community.github.io/helm-charts" });
             const spec = kps.inputs.values.prometheus.prometheusSpec;
@@ -39,7 +40,7 @@ describe("observability component (mocks)", () => {
 
             const jaeger = chart(run, "jaeger")!;
             assert.equal(jaeger.inputs.chart, "jaeger");
-            assert.equal(jaeger.inputs.version, config.jaeger.chartVersion);
+            assert.equal(jaeger.inputs.version, CHARTS.jaeger.version);
             assert.equal(jaeger.inputs.namespace, TRACING_NAMESPACE);
             assert.deepEqual(jaeger.inputs.repositoryOpts, { repo: "https://jaegertracing.github.io/helm-charts" });
             assert.equal(

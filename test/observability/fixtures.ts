@@ -30,6 +30,7 @@ export function runObservability(stack: string, overrides: Record<string, unknow
                     mesh: config.mesh,
                     storageClassName: STORAGE_CLASS,
                     catalog,
+                    charts: config.charts,
                 },
                 { provider },
             );

@@ -1,5 +1,6 @@
 // The workload components as index.ts wires them, per shipped stack, under Pulumi mocks.
 import { strict as assert } from "node:assert";
+import { CHARTS } from "../../components/versions";
 import { CapturedResource, STACK_VARIANTS, validateKubernetesObjects } from "../harness";
 import { networkPolicySpecs } from "../../components/workloads/networkPolicySpec";
 import { trafficGraph } from "../../components/appGraph";
@@ -279,10 +280,10 @@ describe("workload components under mocks", function () {
         assert.equal(dev.run.outputs.url, "http://localhost:8080");
         const chart = dev.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs;
         assert.equal(chart.chart, "traefik");
-        assert.equal(chart.version, dev.config.edge.traefikChartVersion);
+        assert.equal(chart.version, CHARTS.traefik.version);
         assert.equal(chart.repositoryOpts.repo, "https://traefik.github.io/charts");
         assert.equal(chart.namespace, "ingress-traefik");
-        assert.equal(chart.values.service.type, "NodePort");
+        assert.equal(chart.values.service.spec.type, "NodePort");
         assert.deepEqual(dev.run.warnings, [], "no canary in dev, nothing to approximate");
 
         const prod = runs.get("prod with the mesh off")!;
@@ -290,7 +291,7 @@ describe("workload components under mocks", function () {
         assert.deepEqual(tls, [{ hosts: ["orders.example.com"], secretName: "orders-edge-tls" }]);
         assert.equal(prod.run.outputs.url, "https://orders.example.com");
         // Off the kind cluster the controller is fronted by a cloud load balancer.
-        assert.equal(prod.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs.values.service.type, "LoadBalancer");
+        assert.equal(prod.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs.values.service.spec.type, "LoadBalancer");
         assert.equal(prod.run.warnings.length, 1);
         assert.match(prod.run.warnings[0], /users: .*canary weight 10% is only approximated .*stable 2 : canary 1/);
     });

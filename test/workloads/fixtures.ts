@@ -77,6 +77,7 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                     backupTarget,
                     protect: config.protect,
                     meshEnabled: config.mesh.enabled,
+                    images: config.images,
                 },
                 opts,
             );
@@ -133,6 +134,7 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                           catalog,
                           namespaces,
                           services,
+                          chart: config.charts.traefik,
                           exposure:
                               config.cluster.provider === "kind" && config.cluster.kind
                                   ? {

@@ -1,7 +1,7 @@
 // Pure spec builders of the workloads, without Pulumi mocks.
 import { strict as assert } from "node:assert";
 import { trafficGraph } from "../../components/appGraph";
-import { AppConfig, appSchema, databaseSchema, edgeSchema } from "../../components/config";
+import { AppConfig, appSchema, databaseSchema, edgeSchema, imagesSchema } from "../../components/config";
 import {
     configHash,
     configMapData,
@@ -199,7 +199,8 @@ describe("workloads: microservice specs", () => {
 });
 
 describe("workloads: postgres specs", () => {
-    const db = databaseSchema.parse({ imageTag: "17.6-bookworm", storage: { size: "20Gi" } });
+    const db = databaseSchema.parse({ storage: { size: "20Gi" } });
+    const images = imagesSchema.parse({});
 
     it("bootstraps roles and databases idempotently, passwords only from the environment", () => {
         const sql = bootstrapSql(["orders", "users"]);
@@ -226,11 +227,11 @@ describe("workloads: postgres specs", () => {
     });
 
     it("runs one non-root postgres with a pinned image, pg_isready probes and volumes from config", () => {
-        const s = statefulSetSpec({ config: db, labels: {}, storageClassName: "gp3", retainVolumes: true }) as any;
+        const s = statefulSetSpec({ config: db, image: images.postgres, labels: {}, storageClassName: "gp3", retainVolumes: true }) as any;
         assert.equal(s.replicas, 1);
         const pod = s.template.spec;
         const c = pod.containers[0];
-        assert.equal(c.image, "docker.io/library/postgres:17.6-bookworm");
+        assert.match(c.image, /^docker\.io\/library\/postgres:17\.\d+-bookworm@sha256:[0-9a-f]{64}$/, "major 17, by digest");
         assert.deepEqual(containerProblems(pod, c, true), []);
         assert.equal(pod.securityContext.fsGroup, 999);
         assert.equal(c.securityContext.runAsUser, 999);
@@ -248,13 +249,20 @@ describe("workloads: postgres specs", () => {
         assert.equal(s.volumeClaimTemplates[0].spec.storageClassName, "gp3");
         assert.equal(s.volumeClaimTemplates[0].spec.resources.requests.storage, "20Gi");
         assert.deepEqual(s.persistentVolumeClaimRetentionPolicy, { whenDeleted: "Retain", whenScaled: "Retain" });
-        const dev = statefulSetSpec({ config: db, labels: {}, storageClassName: "standard", retainVolumes: false }) as any;
+        const dev = statefulSetSpec({
+            config: db,
+            image: images.postgres,
+            labels: {},
+            storageClassName: "standard",
+            retainVolumes: false,
+        }) as any;
         assert.equal(dev.persistentVolumeClaimRetentionPolicy.whenDeleted, "Delete");
     });
 
     it("backs up to a PVC with retention, or to S3/GCS through an uploader after the dump", () => {
         const volume = backupCronJobSpec({
             config: db,
+            images,
             apps: ["orders", "users"],
             labels: {},
             destination: { kind: "volume", claimName: "postgres-backups" },
@@ -286,13 +294,15 @@ describe("workloads: postgres specs", () => {
 
         const s3 = backupCronJobSpec({
             config: db,
+            images,
             apps: ["users"],
             labels: {},
             destination: { kind: "s3", url: "s3://b/postgres", region: "eu-west-1" },
         }) as any;
         const spod = s3.jobTemplate.spec.template.spec;
         assert.equal(spod.initContainers[0].name, "dump");
-        assert.equal(spod.containers[0].image, "public.ecr.aws/aws-cli/aws-cli:2.36.7");
+        assert.equal(spod.containers[0].image, images.awsCli);
+        assert.match(images.awsCli, /^public\.ecr\.aws\/aws-cli\/aws-cli:2\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
         assert.deepEqual(spod.containers[0].args.slice(0, 4), ["s3", "sync", "/backups", "s3://b/postgres"]);
         assert.equal(
             spod.initContainers[0].env.find((e: any) => e.name === "RETENTION_DAYS"),
@@ -303,19 +313,21 @@ describe("workloads: postgres specs", () => {
 
         const gcs = backupCronJobSpec({
             config: db,
+            images,
             apps: ["users"],
             labels: {},
             destination: { kind: "gcs", url: "gs://b/postgres" },
         }) as any;
         const gpod = gcs.jobTemplate.spec.template.spec;
-        assert.match(gpod.containers[0].image, /^gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:\d+\.\d+\.\d+-stable$/);
+        assert.equal(gpod.containers[0].image, images.gcloudCli);
+        assert.match(images.gcloudCli, /^gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:\d+\.\d+\.\d+-slim@sha256:[0-9a-f]{64}$/);
         assert.deepEqual(gpod.containers[0].args.slice(0, 4), ["storage", "rsync", "/backups", "gs://b/postgres"]);
 
         for (const spec of [volume, s3, gcs]) {
             const pod = spec.jobTemplate.spec.template.spec;
             for (const { container } of allContainers(pod)) assert.deepEqual(containerProblems(pod, container, false), []);
         }
-        const boot = bootstrapJobSpec(db, ["users"], {}) as any;
+        const boot = bootstrapJobSpec(images.postgres, ["users"], {}) as any;
         for (const { container } of allContainers(boot.template.spec))
             assert.deepEqual(containerProblems(boot.template.spec, container, false), []);
     });
@@ -439,7 +451,11 @@ describe("workloads: ingress edge specs", () => {
             { type: "NodePort", hostPorts: { http: 8080, https: 8443 } },
         ) as any;
         assert.deepEqual(values.ingressClass, { enabled: true, isDefaultClass: false, name: "traefik" });
-        assert.equal(values.service.type, "NodePort");
+        // Chart 41.x: the Service type lives under service.spec, logs under log/accessLog.
+        assert.deepEqual(values.service, { spec: { type: "NodePort" } });
+        assert.deepEqual(values.log, { level: "INFO", format: "json" });
+        assert.deepEqual(values.accessLog, { enabled: true, format: "json" });
+        assert.equal(values.logs, undefined);
         assert.equal(values.ports.web.nodePort, EDGE_NODE_PORTS.http);
         assert.equal(values.ports.websecure.nodePort, EDGE_NODE_PORTS.https);
         assert.equal(values.providers.kubernetesCRD.enabled, false);
