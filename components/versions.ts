@@ -45,7 +45,7 @@ export function imageReference(pin: ImagePin): string {
 /** Helm charts, by the group name used in `orders-platform:charts.<group>` overrides. */
 export const CHARTS = {
     /** base, istiod, gateway and cni: one Istio release. */
-    istio: helmChart("istiod", "1.31.1", "https://blob.istio.io/istio-release/charts"),
+    istio: helmChart("istiod", "1.31.4", "https://blob.istio.io/istio-release/charts"),
     kubePrometheusStack: helmChart("kube-prometheus-stack", "91.5.0", "https://prometheus-community.github.io/helm-charts"),
     jaeger: helmChart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts"),
     traefik: helmChart("traefik", "41.4.0", "https://traefik.github.io/charts"),

@@ -32,6 +32,14 @@ describe("images: build-or-reference decision", () => {
         ]);
     });
 
+    it("takes an image given by digest as is, for either track", () => {
+        const image = `r.example/users:1.0.0@${fakeDigest("u")}`;
+        assert.deepEqual(imagePlan(facts, { version: "1.0.0", image, canary: { version: "1.1.0" } }), [
+            { track: "stable", version: "1.0.0", action: "given", reference: image },
+            { track: "canary", version: "1.1.0", action: "build" },
+        ]);
+    });
+
     it("refuses moving tags", () => {
         for (const bad of ["latest", "LATEST", "main", "", "1.0.0 "])
             assert.throws(() => assertPinnedTag("users", bad), /not a pinned version/);
@@ -193,5 +201,32 @@ describe("images: under mocks", () => {
 
     it("an app without stack config fails with the key to set", async () => {
         await assert.rejects(runImages({ provider: "kind" }, { users: { version: "1.0.0" } }), /orders-platform:apps\.orders is missing/);
+    });
+
+    describe("images given by digest in stack config", () => {
+        const stable = `registry.example.com/orders/users:0.9.0@${fakeDigest("users-0.9.0")}`;
+        const canary = `registry.example.com/orders/users@${fakeDigest("users-canary")}`;
+        let run: ProgramRun<ImagesRunOutputs>;
+        before(async () => {
+            lookups.splice(0);
+            run = await runImages(
+                { provider: "eks", eks: { region: "eu-west-1" } },
+                {
+                    users: { version: "0.9.0", image: stable, canary: { version: checkout("users"), weight: 10, image: canary } },
+                    orders: { version: checkout("orders") },
+                },
+            );
+        });
+
+        it("uses them as they are: nothing built or looked up for that app", () => {
+            assert.equal(run.outputs.refs.users.stable, stable);
+            assert.equal(run.outputs.refs.users.canary, canary);
+            assert.deepEqual(
+                run.byType("docker:index/image:Image").map((i) => i.name),
+                ["images-orders"],
+                "only the app without a given image is built",
+            );
+            assert.ok(!lookups.some((l) => l.includes("/users:")), `no registry lookup for users: ${lookups.join(", ")}`);
+        });
     });
 });

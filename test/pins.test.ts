@@ -149,3 +149,33 @@ describe("EKS support window", () => {
         assert.match(eksSupportWarning("1.99", "STANDARD", calendar, day("2026-11-30"))!, /1\.99: not in the EKS support calendar/);
     });
 });
+
+describe("stack config: app images by digest", () => {
+    const image = (ref: string) => `registry.example.com/orders/users${ref}`;
+
+    it("accepts a digest, with or without the version as tag, for stable and canary", () => {
+        const prod = parseStackConfig(
+            rawStackConfig("prod", {
+                "apps.users.image": image(`:1.0.0@${DIGEST}`),
+                "apps.users.canary.image": image(`@${DIGEST}`),
+            }),
+            "prod",
+            catalog,
+        );
+        assert.equal(prod.apps.users.image, image(`:1.0.0@${DIGEST}`));
+        assert.equal(prod.apps.users.canary?.image, image(`@${DIGEST}`));
+    });
+
+    it("refuses an image without a digest, or whose tag is not the configured version", () => {
+        assert.match(
+            problems("prod", { "apps.users.image": image(":1.0.0") })[0],
+            /^orders-platform:apps\.users\.image = .*: must be an image reference pinned by digest/,
+        );
+        const [problem, ...more] = problems("prod", { "apps.users.canary.image": image(`:1.2.0@${DIGEST}`) });
+        assert.match(
+            problem,
+            /^orders-platform:apps\.users\.canary\.image = "registry\.example\.com\/orders\/users:1\.2\.0@sha256:ab.*: its tag 1\.2\.0 differs from canary\.version 1\.1\.0$/,
+        );
+        assert.deepEqual(more, []);
+    });
+});

@@ -84,9 +84,24 @@ export const resourcesSchema = z
     });
 export type Resources = z.infer<typeof resourcesSchema>;
 
+/** An app image given by digest (built once in CI, promoted unchanged from stack to stack). */
+const DIGEST_REFERENCE =
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const digestImage = () =>
+    pattern(DIGEST_REFERENCE, 'an image reference pinned by digest like "registry.example.com/orders/users:1.2.0@sha256:<64 hex>"');
+
+/** The tag of an image reference (`repo:tag@sha256:...`), if it has one. */
+export function imageTag(reference: string): string | undefined {
+    const name = reference.split("@")[0];
+    const lastSegment = name.slice(name.lastIndexOf("/") + 1);
+    return lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
+}
+
 const canarySchema = z.strictObject({
     /** Image tag of the canary Deployment. */
     version: semver(),
+    /** The canary's image by digest; its tag, if any, must be `version`. Unset: built or looked up. */
+    image: digestImage().optional(),
     /** Share of traffic (percent) routed to the canary: 0 = deployed but dark, 100 = fully promoted. */
     weight: int(0, 100),
     /** Pods of the canary Deployment (mesh on); with the mesh off the weight decides it. */
@@ -106,6 +121,8 @@ export type AutoscalingConfig = z.infer<typeof autoscalingSchema>;
 export const appSchema = z
     .strictObject({
         version: semver(),
+        /** The stable image by digest; its tag, if any, must be `version`. Unset: built or looked up. */
+        image: digestImage().optional(),
         replicas: int(1, 50).default(1),
         resources: resourcesSchema.default({
             requests: { cpu: "100m", memory: "128Mi" },
@@ -116,6 +133,20 @@ export const appSchema = z
         logLevel: z.enum(["debug", "info", "warn", "error"], { error: "must be one of debug | info | warn | error" }).default("info"),
     })
     .superRefine((app, ctx) => {
+        for (const [path, image, version, versionKey] of [
+            [["image"], app.image, app.version, "version"],
+            [["canary", "image"], app.canary?.image, app.canary?.version, "canary.version"],
+        ] as const) {
+            const tag = image && imageTag(image);
+            if (tag !== undefined && tag !== version) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: [...path],
+                    input: image,
+                    message: `its tag ${tag} differs from ${versionKey} ${version}`,
+                });
+            }
+        }
         if (app.canary && app.canary.version === app.version) {
             ctx.addIssue({
                 code: "custom",

@@ -2,22 +2,25 @@
 
 export type Track = "stable" | "canary";
 
-export interface ImageDecision {
-    track: Track;
-    version: string;
+export type ImageDecision =
     /** "build": the checkout's source is this version; "reference": it must already be in the registry. */
-    action: "build" | "reference";
-}
+    | { track: Track; version: string; action: "build" | "reference" }
+    /** "given": the stack names the image by digest; nothing is built or looked up. */
+    | { track: Track; version: string; action: "given"; reference: string };
 
-/** Only the version whose source is in this checkout is built; every other version is looked up. */
+/**
+ * An image given by digest in config is used as is; otherwise only the version whose source is
+ * in this checkout is built, and every other version is looked up in the registry.
+ */
 export function imagePlan(
     facts: { name: string; checkoutVersion: string },
-    app: { version: string; canary?: { version: string } },
+    app: { version: string; image?: string; canary?: { version: string; image?: string } },
 ): ImageDecision[] {
-    const tracks: Array<{ track: Track; version: string }> = [{ track: "stable", version: app.version }];
-    if (app.canary) tracks.push({ track: "canary", version: app.canary.version });
-    return tracks.map(({ track, version }) => {
+    const tracks: Array<{ track: Track; version: string; image?: string }> = [{ track: "stable", version: app.version, image: app.image }];
+    if (app.canary) tracks.push({ track: "canary", version: app.canary.version, image: app.canary.image });
+    return tracks.map(({ track, version, image }): ImageDecision => {
         assertPinnedTag(facts.name, version);
+        if (image) return { track, version, action: "given", reference: image };
         return { track, version, action: version === facts.checkoutVersion ? "build" : "reference" };
     });
 }

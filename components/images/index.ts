@@ -1,4 +1,5 @@
-// App images: build and push the checkout's version of each app, look up every other configured
+// App images: take an image given by digest in stack config as is; otherwise build and push the
+// checkout's version of each app and look up every other configured
 // version in the registry, and hand workloads digest-pinned references.
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
@@ -59,7 +60,9 @@ export class AppImages extends pulumi.ComponentResource {
             const repository = registry.repository(facts.name);
             const byTrack: Partial<Record<Track, pulumi.Output<string>>> = {};
             for (const decision of imagePlan(facts, app)) {
-                if (decision.action === "build") {
+                if (decision.action === "given") {
+                    byTrack[decision.track] = pulumi.output(decision.reference);
+                } else if (decision.action === "build") {
                     const paths = buildPaths(facts.dir, process.cwd(), path);
                     const image = new docker.Image(
                         `${name}-${facts.name}`,
