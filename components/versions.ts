@@ -83,6 +83,8 @@ export const TOOLS = {
     kind: githubRelease("kubernetes-sigs/kind", "v0.33.0"),
     kubectl: githubRelease("kubernetes/kubernetes", "v1.35.10"),
     trivy: githubRelease("aquasecurity/trivy", "v0.70.0"),
+    /** The operator release CHARTS.kubePrometheusStack bundles; its CRDs back the real-engine tests. */
+    prometheusOperator: githubRelease("prometheus-operator/prometheus-operator", "v0.94.0"),
 } as const satisfies Record<string, ReleasePin>;
 
 /** Kubernetes minor of new EKS clusters (standard support: see EKS_STANDARD_SUPPORT_ENDS). */
