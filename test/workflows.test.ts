@@ -476,7 +476,10 @@ describe("GitHub workflows", () => {
                     "${{ !cancelled() && (steps.preview.outcome == 'success' || steps.preview.outcome == 'failure') }}",
                     "uploaded after a failed preview too",
                 );
-                assert.deepEqual([upload.with!.name, upload.with!.path], [`preview-${combo.stack}`, "${{ runner.temp }}/preview/"]);
+                assert.deepEqual(
+                    [upload.with!.name, upload.with!.path, upload.with!.overwrite],
+                    [`preview-${combo.stack}`, "${{ runner.temp }}/preview/", true],
+                );
                 const steps = job.steps!;
                 const idx = (a: string) => steps.findIndex((s) => actionOf(s) === a);
                 assert.ok(idx("aws-actions/configure-aws-credentials") < steps.indexOf(step));
