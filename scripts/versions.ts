@@ -1,8 +1,21 @@
-// Prints the pinned versions of components/versions.ts as `key=value` lines, for shell scripts and
-// workflows (`>> "$GITHUB_OUTPUT"`), so they never pin a version of their own.
+// Prints the pinned versions of components/versions.ts (and the Pulumi CLI of the lockfile) as
+// `key=value` lines, for shell scripts and workflows (`>> "$GITHUB_OUTPUT"`), so they never pin a
+// version of their own.
 //   tsx scripts/versions.ts            every key
 //   tsx scripts/versions.ts kind       one value
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { CHARTS, EKS, IMAGES, imageReference, TOOLS } from "../components/versions";
+
+/** The `pulumi` CLI package locked in package-lock.json: the CLI CI runs is the one the tests ran. */
+export function lockedPulumiCli(root = path.resolve(__dirname, "..")): string {
+    const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as {
+        packages?: Record<string, { version?: string }>;
+    };
+    const version = lock.packages?.["node_modules/pulumi"]?.version;
+    if (!version) throw new Error('package-lock.json locks no "pulumi" package');
+    return version;
+}
 
 export function versionOutputs(): Record<string, string> {
     return {
@@ -12,6 +25,9 @@ export function versionOutputs(): Record<string, string> {
         "kind-node-image": imageReference(IMAGES.kindNode),
         "eks-kubernetes": EKS.version,
         istio: CHARTS.istio.version,
+        /** The program's PostgreSQL image; CI's test database runs the same one. */
+        "postgres-image": imageReference(IMAGES.postgres),
+        pulumi: lockedPulumiCli(),
     };
 }
 

@@ -1,37 +1,51 @@
 // The GitHub workflows are code too: parse them and check the pipeline's shape and its safety
-// rules (pinned actions, least privilege, OIDC only, serialized deploys, policy-checked previews).
+// rules (pinned actions, least privilege, OIDC only, secrets only in the steps that run Pulumi
+// and, for pull requests, only behind a preview environment; serialized deploys from main only;
+// policy-checked previews posted by a job that runs no pull-request code). The two pieces of logic
+// the workflows carry (the deploy step's deadline and signal handling, the comment script) are
+// run here against fakes.
 import { strict as assert } from "node:assert";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseDocument } from "yaml";
+import { imageReference, IMAGES } from "../components/versions";
+import { lockedPulumiCli, versionOutputs } from "../scripts/versions";
 
 const root = path.resolve(__dirname, "..");
 const dir = path.join(root, ".github", "workflows");
 
-/**
- * The only actions the workflows may use, each pinned to the commit of a reviewed release.
- * Bumping an action = updating its SHA and tag here and in the workflows.
- */
-const PINNED_ACTIONS: Record<string, { sha: string; tag: string }> = {
-    "actions/checkout": { sha: "3d3c42e5aac5ba805825da76410c181273ba90b1", tag: "v7.0.1" },
-    "actions/setup-node": { sha: "820762786026740c76f36085b0efc47a31fe5020", tag: "v7.0.0" },
-    "pulumi/actions": { sha: "8e5e406f4007fca908480587cb9893c07090f58d", tag: "v7.0.0" },
-    "aws-actions/configure-aws-credentials": { sha: "e6de054238d6b7531b4efff3b6587d9aade6a06c", tag: "v6.2.3" },
-    "google-github-actions/auth": { sha: "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", tag: "v3.0.0" },
-    "aquasecurity/trivy-action": { sha: "ed142fd0673e97e23eac54620cfb913e5ce36c25", tag: "v0.36.0" },
-    "hadolint/hadolint-action": { sha: "2332a7b74a6de0dda2e2221d575162eba76ba5e5", tag: "v3.3.0" },
-    "helm/kind-action": { sha: "ef37e7f390d99f746eb8b610417061a60e82a6cc", tag: "v1.14.0" },
-    "docker/setup-buildx-action": { sha: "37fe631027851001ddb9b187196cc803df7f5f0e", tag: "v4.3.0" },
-};
+/** The only actions the workflows may use. Renovate keeps each pinned to a commit SHA with its release tag as comment. */
+const ALLOWED_ACTIONS = new Set([
+    "actions/checkout",
+    "actions/setup-node",
+    "actions/upload-artifact",
+    "actions/download-artifact",
+    "actions/github-script",
+    "pulumi/actions",
+    "aws-actions/configure-aws-credentials",
+    "google-github-actions/auth",
+    "aquasecurity/trivy-action",
+    "hadolint/hadolint-action",
+    "helm/kind-action",
+    "docker/setup-buildx-action",
+]);
 const OIDC_ACTIONS = ["aws-actions/configure-aws-credentials", "google-github-actions/auth"];
 const USES = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)(\/[^@\s]+)?@([0-9a-f]{40})$/;
+/** Environments a pull request's code may run in: required reviewers approve every run. */
+const PREVIEW_ENVIRONMENTS: Record<string, string> = { "preview-staging": "staging", "preview-prod": "prod" };
+/** Environments of the deploys: they accept only the main branch. */
+const DEPLOY_ENVIRONMENTS: Record<string, string> = { staging: "staging", production: "prod" };
 
 type Dict = Record<string, any>;
 interface Step extends Dict {
     uses?: string;
     run?: string;
     with?: Dict;
+    env?: Dict;
     if?: string;
+    id?: string;
 }
 interface Job extends Dict {
     needs?: string | string[];
@@ -61,6 +75,13 @@ const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : Array.is
 const actionOf = (step: Step) => step.uses?.split("@")[0].split("/").slice(0, 2).join("/");
 const stepsUsing = (job: Job, action: string) => (job.steps ?? []).filter((s) => actionOf(s) === action);
 const runText = (job: Job) => (job.steps ?? []).map((s) => s.run ?? "").join("\n");
+const stepRunning = (job: Job, re: RegExp) => (job.steps ?? []).find((s) => s.run !== undefined && re.test(s.run));
+const envName = (j: Job): string | undefined => (typeof j.environment === "string" ? j.environment : j.environment?.name);
+const triggers = (wf: Workflow) => Object.keys(wf.doc.on as Dict);
+/** `pulumi preview|up ...` command lines of a run script. */
+const pulumiCommands = (run: string) =>
+    [...run.matchAll(/^[ \t]*(?:timeout (?:[^\n]*? )?)?pulumi (preview|up)\b[^\n]*/gm)].map((m) => ({ command: m[1], line: m[0].trim() }));
+const stackOf = (line: string) => /--stack[ =](\S+)/.exec(line)?.[1];
 
 /** Every combination of a job's matrix (plain axes; `include`/`exclude` are not used here). */
 function matrixCombos(job: Job): Dict[] {
@@ -84,6 +105,14 @@ function withMatrix<T>(value: T, combo: Dict): T {
     return value;
 }
 
+/** Whether a step runs in a matrix combination: no `if`, or `matrix.<axis> == '<value>'`. */
+function runsIn(step: Step, combo: Dict): boolean {
+    if (step.if === undefined) return true;
+    const m = /^matrix\.([A-Za-z0-9_-]+) == '([^']*)'$/.exec(step.if);
+    assert.ok(m, `this test reads only "matrix.<axis> == '<value>'" conditions, got ${step.if}`);
+    return String(combo[m[1]]) === m[2];
+}
+
 /** Transitive `needs` of a job. */
 function ancestors(wf: Workflow, name: string, seen = new Set<string>()): Set<string> {
     for (const n of needsOf(wf.jobs[name])) {
@@ -95,19 +124,25 @@ function ancestors(wf: Workflow, name: string, seen = new Set<string>()): Set<st
     return seen;
 }
 
-/** Stacks a job deploys: pulumi/actions `up`, or the dev stack wrapper `npm run up`. */
+/** Stacks a job deploys: `pulumi up --stack <s>` in a run step, or the dev stack wrapper `npm run up`. */
 function deployedStacks(job: Job): string[] {
-    const stacks = stepsUsing(job, "pulumi/actions")
-        .filter((s) => s.with?.command === "up" || s.with?.command === "update")
-        .map((s) => String(s.with?.["stack-name"]));
+    const stacks = pulumiCommands(runText(job))
+        .filter((c) => c.command === "up")
+        .map((c) => stackOf(c.line)!);
     if (/\bnpm run up\b/.test(runText(job))) stacks.push("dev");
-    for (const m of runText(job).matchAll(/pulumi up\b[^\n]*--stack[ =](\S+)/g)) stacks.push(m[1]);
     return stacks;
 }
 
+/** Every place a value mentions `secrets.`: its path in the workflow document. */
+function secretReferences(value: unknown, at: string[] = []): string[][] {
+    if (typeof value === "string") return /\bsecrets\./.test(value) ? [at] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => secretReferences(v, [...at, String(i)]));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => secretReferences(v, [...at, k]));
+    return [];
+}
+
 const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)) : [];
-const lockfile = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as Dict;
-const pulumiCliVersion: string = lockfile.packages["node_modules/pulumi"].version;
+const packageJson = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as Dict;
 const appsWithFacts = fs
     .readdirSync(path.join(root, "apps"))
     .filter((d) => fs.existsSync(path.join(root, "apps", d, "package.json")))
@@ -119,6 +154,64 @@ describe("GitHub workflows", () => {
         assert.deepEqual(files.sort(), ["deploy.yml", "pr.yml"]);
     });
 
+    it("pin every action to one commit across all workflows, with its release tag as comment", () => {
+        const pins = new Map<string, string>();
+        for (const file of files) {
+            const wf = load(file);
+            const lines = wf.text.split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
+            assert.ok(lines.length > 0);
+            for (const line of lines) {
+                const m = /uses:\s*(\S+)\s*(#\s*(\S+))?\s*$/.exec(line);
+                assert.ok(m, `cannot read ${line.trim()}`);
+                const ref = USES.exec(m[1]);
+                assert.ok(ref, `${file}: "${m[1]}" must be owner/repo[/path]@<40-hex commit sha>`);
+                assert.ok(ALLOWED_ACTIONS.has(ref[1]), `${file}: ${ref[1]} is not an allow-listed action`);
+                assert.match(m[3] ?? "", /^v\d+\.\d+\.\d+$/, `${file}: ${ref[1]}@${ref[3]} needs its release tag as comment`);
+                const pin = `${ref[3]} ${m[3]}`;
+                assert.equal(pins.get(ref[1]) ?? pin, pin, `${ref[1]} is pinned to two different commits`);
+                pins.set(ref[1], pin);
+            }
+            // The parsed document agrees with the line scan (no flow-style `uses` slipping past it).
+            const parsedUses = Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s) => s.uses).map((s) => s.uses!));
+            assert.equal(parsedUses.length, lines.length);
+            for (const u of parsedUses) assert.match(u, USES);
+        }
+    });
+
+    it("read pinned versions only from scripts/versions.ts: every key they use exists, the PostgreSQL image is the program's", () => {
+        const keys = versionOutputs();
+        assert.equal(keys["postgres-image"], imageReference(IMAGES.postgres));
+        assert.match(keys["postgres-image"], /^docker\.io\/library\/postgres:\d+\.\d+-\w+@sha256:[a-f0-9]{64}$/);
+        assert.equal(keys.pulumi, lockedPulumiCli());
+        assert.equal(
+            keys.pulumi,
+            (JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as Dict).packages["node_modules/pulumi"].version,
+        );
+        for (const file of files) {
+            const wf = load(file);
+            const versions = wf.jobs.versions;
+            const step = stepRunning(versions, /scripts\/versions\.ts/)!;
+            assert.equal(step.id, "versions");
+            assert.match(step.run!, /^npx --no-install tsx scripts\/versions\.ts \| tee -a "\$GITHUB_OUTPUT"$/);
+            for (const [key, value] of Object.entries(versions.outputs as Dict)) {
+                assert.ok(key in keys, `${file}: versions output ${key} is no key of scripts/versions.ts`);
+                assert.equal(value, `\${{ steps.versions.outputs.${key} }}`);
+            }
+            for (const [name, job] of Object.entries(wf.jobs)) {
+                for (const m of JSON.stringify(job).matchAll(/needs\.versions\.outputs\.([a-z-]+)/g)) {
+                    assert.ok(m[1] in (versions.outputs as Dict), `${file}/${name}: versions has no output ${m[1]}`);
+                    assert.ok(needsOf(job).includes("versions"), `${file}/${name} reads versions without needing it`);
+                }
+            }
+            const withoutPins = wf.text.replace(/uses: \S+ # \S+/g, "");
+            assert.doesNotMatch(
+                withoutPins,
+                /postgres:\d|v\d+\.\d+\.\d+|pulumi-version: \d/,
+                `${file}: a version written into the workflow`,
+            );
+        }
+    });
+
     for (const file of files) {
         describe(file, () => {
             const wf = load(file);
@@ -126,6 +219,7 @@ describe("GitHub workflows", () => {
             it("has a name, triggers and jobs with steps", () => {
                 assert.equal(typeof wf.doc.name, "string");
                 assert.ok(wf.doc.on, "`on:` missing");
+                assert.ok(!triggers(wf).includes("pull_request_target"), "pull_request_target runs with secrets on untrusted code");
                 assert.ok(Object.keys(wf.jobs).length > 0);
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     assert.ok(Array.isArray(job.steps) && job.steps.length > 0, `${name} has no steps`);
@@ -136,38 +230,15 @@ describe("GitHub workflows", () => {
                 }
             });
 
-            it("uses only allow-listed actions pinned by full commit SHA with the release tag as comment", () => {
-                const lines = wf.text.split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l));
-                assert.ok(lines.length > 0);
-                for (const line of lines) {
-                    const m = /uses:\s*(\S+)\s*(#\s*(\S+))?\s*$/.exec(line);
-                    assert.ok(m, `cannot read ${line.trim()}`);
-                    const ref = USES.exec(m[1]);
-                    assert.ok(ref, `${file}: "${m[1]}" must be owner/repo[/path]@<40-hex commit sha>`);
-                    const pin = PINNED_ACTIONS[ref[1]];
-                    assert.ok(pin, `${file}: ${ref[1]} is not an allow-listed action`);
-                    assert.equal(ref[3], pin.sha, `${file}: ${ref[1]} must be pinned to ${pin.sha} (${pin.tag})`);
-                    assert.equal(m[3], pin.tag, `${file}: ${ref[1]}@${ref[3]} needs the comment "# ${pin.tag}"`);
-                }
-                // The parsed document agrees with the line scan (no flow-style `uses` slipping past it).
-                const parsedUses = Object.values(wf.jobs).flatMap((j) => (j.steps ?? []).filter((s) => s.uses).map((s) => s.uses!));
-                assert.equal(parsedUses.length, lines.length);
-                for (const u of parsedUses) assert.match(u, USES);
-            });
-
             it("declares read-only default permissions and grants write scopes only where needed", () => {
                 assert.deepEqual(wf.doc.permissions, { contents: "read" });
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     assert.notEqual(typeof job.permissions, "string", `${name}: permissions must be a map (never read-all/write-all)`);
                     const perms = (job.permissions ?? {}) as Dict;
                     const usesOidc = OIDC_ACTIONS.some((a) => stepsUsing(job, a).length > 0);
-                    const comments = stepsUsing(job, "pulumi/actions").some((s) => s.with?.["comment-on-pr"] === true);
+                    const comments = stepsUsing(job, "actions/github-script").length > 0;
                     assert.equal(perms["id-token"] === "write", usesOidc, `${name}: id-token: write exactly when OIDC is used`);
-                    assert.equal(
-                        perms["pull-requests"] === "write",
-                        comments,
-                        `${name}: pull-requests: write exactly when it comments on the PR`,
-                    );
+                    assert.equal(perms["pull-requests"] === "write", comments, `${name}: pull-requests: write exactly for the PR comment`);
                     for (const [scope, level] of Object.entries(perms)) {
                         if (scope === "id-token" || scope === "pull-requests") continue;
                         assert.notEqual(level, "write", `${name}: ${scope}: write is not needed`);
@@ -205,6 +276,31 @@ describe("GitHub workflows", () => {
                 }
             });
 
+            it("hands secrets only to the steps that run Pulumi, in jobs bound to an environment", () => {
+                const refs = secretReferences(wf.doc);
+                for (const at of refs) {
+                    // jobs.<job>.steps.<i>.env.<NAME>
+                    assert.ok(
+                        at.length === 6 && at[0] === "jobs" && at[2] === "steps" && at[4] === "env",
+                        `${file}: secrets at ${at.join(".")}: only a step's env may carry them (not the job, not npm ci)`,
+                    );
+                    const job = wf.jobs[at[1]];
+                    const step = job.steps![Number(at[3])];
+                    assert.match(
+                        step.run ?? "",
+                        /^\s*(timeout [^\n]*)?pulumi /m,
+                        `${at[1]}: "${step.name}" gets secrets but runs no Pulumi`,
+                    );
+                    assert.ok(envName(job), `${at[1]}: secrets outside an environment are repository-wide`);
+                }
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    for (const s of job.steps ?? []) {
+                        if (/\bnpm (ci|install)\b/.test(s.run ?? "")) assert.equal(s.env, undefined, `${name}: npm ci runs with an env`);
+                    }
+                    assert.ok(!JSON.stringify(job.env ?? {}).includes("secrets."), `${name}: job-level env sees every step`);
+                }
+            });
+
             it("lets `needs` refer only to existing jobs, without cycles", () => {
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     for (const n of needsOf(job)) assert.ok(n in wf.jobs, `${name} needs unknown job ${n}`);
@@ -212,30 +308,32 @@ describe("GitHub workflows", () => {
                 }
             });
 
-            it("runs every pulumi preview/up with the policy pack and the stack's policy config", () => {
+            it("runs every pulumi preview/up with the policy pack and the stack's policy config, on the CLI of the lockfile", () => {
                 for (const [name, job] of Object.entries(wf.jobs)) {
                     for (const combo of matrixCombos(job)) {
-                        for (const step of stepsUsing(job, "pulumi/actions").map((s) => withMatrix(s, combo))) {
-                            const w = step.with ?? {};
-                            const stack = String(w["stack-name"]);
-                            assert.match(stack, /^(dev|staging|prod)$/, `${name}: stack-name ${stack}`);
-                            assert.equal(w.policyPacks, "policy", `${name}/${stack}: policyPacks`);
-                            assert.equal(w.policyPackConfigs, `policy/config/${stack}.json`, `${name}/${stack}: policyPackConfigs`);
-                            assert.ok(fs.existsSync(path.join(root, w.policyPackConfigs)), `${w.policyPackConfigs} exists`);
-                            assert.equal(w.diff, true, `${name}/${stack}: --diff`);
-                            assert.equal(w["pulumi-version"], pulumiCliVersion, `${name}: the CLI of the lockfile (${pulumiCliVersion})`);
-                            assert.equal(w["cloud-url"], "${{ vars.PULUMI_BACKEND_URL }}", `${name}: configurable state backend`);
-                        }
-                        for (const m of withMatrix(runText(job), combo).matchAll(/pulumi (preview|up)\b[^\n]*/g)) {
-                            const stack = /--stack[ =](\S+)|-s (\S+)/.exec(m[0]);
-                            assert.ok(stack, `${name}: "${m[0]}" names no stack`);
-                            const s = stack[1] ?? stack[2];
-                            assert.ok(m[0].includes("--policy-pack policy"), `${name}: "${m[0]}" lacks --policy-pack policy`);
+                        for (const { line } of pulumiCommands(withMatrix(runText(job), combo))) {
+                            const stack = stackOf(line);
+                            assert.ok(stack && /^(staging|prod)$/.test(stack), `${name}: "${line}" names no shipped cloud stack`);
+                            assert.ok(line.includes("--policy-pack policy "), `${name}: "${line}" lacks --policy-pack policy`);
                             assert.ok(
-                                m[0].includes(`--policy-pack-config policy/config/${s}.json`),
-                                `${name}: "${m[0]}" lacks its policy config`,
+                                line.includes(`--policy-pack-config policy/config/${stack}.json`),
+                                `${name}: "${line}" lacks its policy config`,
                             );
+                            assert.ok(fs.existsSync(path.join(root, "policy", "config", `${stack}.json`)));
+                            assert.ok(line.includes("--diff") && line.includes("--non-interactive"), `${name}: ${line}`);
                         }
+                    }
+                    if (/^\s*(timeout [^\n]*)?pulumi /m.test(runText(job))) {
+                        const [install] = stepsUsing(job, "pulumi/actions");
+                        assert.ok(install, `${name} runs pulumi without installing the pinned CLI`);
+                    }
+                    for (const s of stepsUsing(job, "pulumi/actions")) {
+                        // Install only: the commands are run steps, whose env the job controls.
+                        assert.deepEqual(
+                            s.with,
+                            { "pulumi-version": "${{ needs.versions.outputs.pulumi }}" },
+                            `${name}: pulumi/actions inputs`,
+                        );
                     }
                 }
             });
@@ -257,127 +355,431 @@ describe("GitHub workflows", () => {
                     groups.set(c.group, name);
                 }
             });
+
+            it("runs pull-request code with a stack's secrets only behind that stack's preview environment", () => {
+                if (!triggers(wf).includes("pull_request")) return;
+                for (const [name, job] of Object.entries(wf.jobs)) {
+                    const secretsOrCloud =
+                        secretReferences(job).length > 0 || (job.permissions as Dict | undefined)?.["id-token"] === "write";
+                    for (const combo of matrixCombos(job)) {
+                        const env = withMatrix(envName(job), combo);
+                        assert.ok(
+                            !env || !(env in DEPLOY_ENVIRONMENTS),
+                            `${name}: a pull request never uses the deploy environment ${env}`,
+                        );
+                        if (!secretsOrCloud) continue;
+                        assert.ok(
+                            env && env in PREVIEW_ENVIRONMENTS,
+                            `${name}: secrets or cloud access without a protected preview environment`,
+                        );
+                        for (const { line } of pulumiCommands(withMatrix(runText(job), combo))) {
+                            assert.equal(stackOf(line), PREVIEW_ENVIRONMENTS[env], `${name}: ${env} holds only its own stack's secrets`);
+                        }
+                    }
+                }
+            });
         });
     }
 
     describe("pr.yml pipeline", () => {
         const wf = load("pr.yml");
-        const stepOf = (job: Job, re: RegExp) => (job.steps ?? []).find((s) => s.run && re.test(s.run));
 
         it("runs on pull requests to main", () => {
             assert.deepEqual(wf.doc.on, { pull_request: { branches: ["main"] } });
         });
 
-        it("installs from the lockfile, lints, typechecks and runs npm test against PostgreSQL", () => {
+        it("tests on the maintained Node.js LTS lines against the program's PostgreSQL image", () => {
             const checks = wf.jobs.checks;
-            const order = [/^npm ci\b/, /^npm run lint$/, /^npm run typecheck$/, /^npm test$/].map((re) =>
-                checks.steps!.findIndex((s) => re.test(s.run ?? "")),
-            );
-            assert.ok(
-                order.every((i) => i >= 0),
-                `missing one of npm ci / lint / typecheck / test: ${order}`,
+            assert.deepEqual(checks.strategy.matrix.node, ["22", "24", "26"]);
+            const pg = checks.services.postgres;
+            assert.equal(pg.image, "${{ needs.versions.outputs.postgres-image }}");
+            assert.deepEqual([pg.env.POSTGRES_HOST_AUTH_METHOD, pg.env.POSTGRES_DB, pg.ports], ["trust", "test", ["5432:5432"]]);
+            assert.equal(stepRunning(checks, /^npm run test:all$/)!.env!.PGHOST, "127.0.0.1");
+        });
+
+        it("runs each part of `npm test` once: lint and typecheck on one Node.js line, the suites on every line", () => {
+            const checks = wf.jobs.checks;
+            const parts = String(packageJson.scripts.test)
+                .split("&&")
+                .map((p) => p.trim());
+            assert.deepEqual(parts, ["npm run lint", "npm run typecheck", "npm run test:all"], "package.json test script");
+            assert.ok(!/\bnpm (test|t|run test)\s*$/m.test(wf.text), "`npm test` would lint and typecheck a second time");
+            const combos = matrixCombos(checks);
+            const runs = (cmd: string) => combos.map((c) => checks.steps!.filter((s) => s.run === cmd && runsIn(s, c)).length);
+            assert.deepEqual(runs("npm run lint"), [0, 1, 0]);
+            assert.deepEqual(runs("npm run typecheck"), [0, 1, 0]);
+            assert.deepEqual(runs("npm run test:all"), [1, 1, 1]);
+            const order = ["npm ci --no-audit --no-fund", "npm run lint", "npm run typecheck", "npm run test:all"].map((cmd) =>
+                checks.steps!.findIndex((s) => s.run === cmd),
             );
             assert.deepEqual(
                 [...order].sort((a, b) => a - b),
                 order,
-                "in this order",
+                "npm ci, lint, typecheck, test:all in this order",
             );
             assert.ok(!wf.text.includes("npm install"), "never npm install in CI");
-            assert.equal(checks.services.postgres.env.POSTGRES_HOST_AUTH_METHOD, "trust");
-            assert.equal(checks.services.postgres.env.POSTGRES_DB, "test");
-            assert.deepEqual(checks.services.postgres.ports, ["5432:5432"]);
-            assert.match(checks.services.postgres.image, /^postgres:\d+\.\d+-\w+$/, "pinned postgres image");
-            assert.equal(stepOf(checks, /^npm test$/)!.env.PGHOST, "127.0.0.1");
         });
 
-        it("lints every app's Dockerfile, builds it from apps/ and fails on fixable HIGH/CRITICAL vulnerabilities", () => {
+        it("checks the locked dependencies (npm run check:deps)", () => {
+            const steps = wf.jobs.deps.steps!;
+            const ci = steps.findIndex((s) => s.run === "npm ci --no-audit --no-fund");
+            const check = steps.findIndex((s) => s.run === "npm run check:deps");
+            assert.ok(ci >= 0 && check > ci);
+            assert.ok(packageJson.scripts["check:deps"]);
+        });
+
+        it("lints the shared Dockerfile and builds every app from it (APP build arg, context apps/), failing on fixable HIGH/CRITICAL", () => {
+            const [lint] = stepsUsing(wf.jobs.dockerfile, "hadolint/hadolint-action");
+            assert.deepEqual(lint.with, { dockerfile: "apps/Dockerfile", "failure-threshold": "warning" });
             const image = wf.jobs.image;
             assert.deepEqual([...image.strategy.matrix.app].sort(), appsWithFacts, "one image per app in apps/");
             for (const combo of matrixCombos(image)) {
                 const job = withMatrix(image, combo);
-                const [lint] = stepsUsing(job, "hadolint/hadolint-action");
-                assert.equal(lint.with!.dockerfile, `apps/${combo.app}/Dockerfile`);
-                const build = stepOf(job, /docker (buildx )?build/)!
-                    .run!.replace(/\s+/g, " ")
-                    .trim();
+                const buildStep = stepRunning(job, /docker (buildx )?build/)!;
+                const build = buildStep.run!.replace(/\s+/g, " ").trim();
                 const tag = `orders-platform/${combo.app}:pr-\${{ github.event.pull_request.number }}`;
-                assert.ok(build.includes(`--file apps/${combo.app}/Dockerfile`) && build.endsWith(" apps"), build);
-                assert.ok(build.includes(`--tag ${tag}`) && build.includes("--load"), build);
+                assert.equal(build, `docker buildx build --load --file apps/Dockerfile --build-arg APP=${combo.app} --tag ${tag} apps`);
                 const [scan] = stepsUsing(job, "aquasecurity/trivy-action");
-                assert.deepEqual(
-                    {
-                        "scan-type": scan.with!["scan-type"],
-                        "image-ref": scan.with!["image-ref"],
-                        severity: scan.with!.severity,
-                        "ignore-unfixed": scan.with!["ignore-unfixed"],
-                        "exit-code": scan.with!["exit-code"],
-                    },
-                    { "scan-type": "image", "image-ref": tag, severity: "HIGH,CRITICAL", "ignore-unfixed": true, "exit-code": "1" },
-                );
-                assert.match(String(scan.with!.version), /^v\d+\.\d+\.\d+$/, "pinned Trivy binary");
-                const i = (s: Step) => job.steps!.indexOf(s);
-                assert.ok(i(lint) < i(stepOf(job, /docker (buildx )?build/)!) && i(stepOf(job, /docker (buildx )?build/)!) < i(scan));
+                assert.deepEqual(scan.with, {
+                    "scan-type": "image",
+                    "image-ref": tag,
+                    version: "${{ needs.versions.outputs.trivy }}",
+                    severity: "HIGH,CRITICAL",
+                    "ignore-unfixed": true,
+                    "exit-code": "1",
+                    format: "table",
+                });
+                assert.ok(job.steps!.indexOf(buildStep) < job.steps!.indexOf(scan));
             }
         });
 
-        it("previews staging and prod with --diff and the policy pack, commenting on the PR, after the checks", () => {
+        it("previews staging and prod after the checks, in their preview environments, keeping the output when the preview fails", () => {
             const preview = wf.jobs.preview;
-            assert.deepEqual(new Set(needsOf(preview)), new Set(["checks", "image"]));
+            assert.deepEqual(new Set(needsOf(preview)), new Set(["versions", "checks", "dockerfile", "image"]));
+            assert.match(preview.if, /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/, "no preview for fork PRs");
+            assert.deepEqual((preview.permissions as Dict)["pull-requests"], undefined, "the PR's program never holds a comment token");
+            assert.ok(!JSON.stringify(preview).includes("github-token") && !JSON.stringify(preview).includes("GITHUB_TOKEN"));
             const seen: string[] = [];
             for (const combo of matrixCombos(preview)) {
-                const [step] = stepsUsing(withMatrix(preview, combo), "pulumi/actions");
-                assert.equal(step.with!.command, "preview");
-                assert.equal(step.with!["comment-on-pr"], true);
-                seen.push(step.with!["stack-name"]);
-                // Credentials come before the preview that needs them.
-                const steps = preview.steps!;
+                const job = withMatrix(preview, combo);
+                assert.equal(envName(job), `preview-${combo.stack}`);
+                const step = stepRunning(job, /pulumi preview/)!;
+                const [line] = pulumiCommands(step.run!);
+                seen.push(stackOf(line.line)!);
+                assert.equal(step.id, "preview");
+                assert.match(step.run!, /pulumi preview [^\n]* 2>&1 \| tee "\$out\/output\.txt" \|\| status=\$\?/);
+                assert.match(step.run!, /echo "\$status" > "\$out\/exit-code"\n\s*exit "\$status"/);
+                assert.deepEqual(Object.keys(step.env!).sort(), ["PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"]);
+                const [upload] = stepsUsing(job, "actions/upload-artifact");
+                assert.equal(
+                    upload.if,
+                    "${{ !cancelled() && (steps.preview.outcome == 'success' || steps.preview.outcome == 'failure') }}",
+                    "uploaded after a failed preview too",
+                );
+                assert.deepEqual(
+                    [upload.with!.name, upload.with!.path, upload.with!.overwrite],
+                    [`preview-${combo.stack}`, "${{ runner.temp }}/preview/", true],
+                );
+                const steps = job.steps!;
                 const idx = (a: string) => steps.findIndex((s) => actionOf(s) === a);
-                assert.ok(idx("aws-actions/configure-aws-credentials") < idx("pulumi/actions"));
-                assert.ok(idx("google-github-actions/auth") < idx("pulumi/actions"));
+                assert.ok(idx("aws-actions/configure-aws-credentials") < steps.indexOf(step));
+                assert.ok(idx("google-github-actions/auth") < steps.indexOf(step));
+                assert.ok(idx("pulumi/actions") < steps.indexOf(step) && steps.indexOf(step) < steps.indexOf(upload));
             }
             assert.deepEqual(seen.sort(), ["prod", "staging"]);
-            assert.match(
-                preview.if,
-                /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/,
-                "no cloud preview for fork PRs",
+        });
+
+        it("posts the comment from a job that runs no pull-request code, also when a preview failed", () => {
+            const comment = wf.jobs.comment;
+            assert.deepEqual(needsOf(comment), ["preview"]);
+            assert.equal(comment.if, "${{ !cancelled() && github.event.pull_request.head.repo.full_name == github.repository }}");
+            assert.deepEqual(comment.permissions, { "pull-requests": "write" });
+            assert.deepEqual(
+                comment.steps!.map((s) => actionOf(s)),
+                ["actions/download-artifact", "actions/github-script"],
+                "no checkout, no npm, no run step",
             );
+            assert.equal(comment.steps![0].with!.pattern, "preview-*");
+            assert.equal(comment.steps![1].env!.PREVIEW_DIR, comment.steps![0].with!.path);
+            assert.deepEqual(
+                comment.steps![1].env!.STACKS.split(" "),
+                matrixCombos(wf.jobs.preview).map((c) => c.stack),
+            );
+        });
+
+        describe("the comment script (run with a fake GitHub client)", () => {
+            const step: Step = wf.jobs.comment?.steps?.[1] ?? {};
+            const script = String(step.with?.script);
+            const MARKER = "<!-- orders-platform:pulumi-preview -->";
+            let tmp: string;
+            const savedEnv = { ...process.env };
+
+            beforeEach(() => {
+                tmp = fs.mkdtempSync(path.join(os.tmpdir(), "previews-"));
+                process.env.PREVIEW_DIR = tmp;
+                process.env.STACKS = step.env?.STACKS;
+            });
+            afterEach(() => {
+                process.env = { ...savedEnv };
+                fs.rmSync(tmp, { recursive: true, force: true });
+            });
+
+            const artifact = (stack: string, output: string, exitCode: string) => {
+                fs.mkdirSync(path.join(tmp, `preview-${stack}`));
+                fs.writeFileSync(path.join(tmp, `preview-${stack}`, "output.txt"), output);
+                fs.writeFileSync(path.join(tmp, `preview-${stack}`, "exit-code"), `${exitCode}\n`);
+            };
+
+            async function post(existing: { id: number; login: string; body: string }[] = []) {
+                const calls: { op: string; params: Dict }[] = [];
+                const listComments = () => undefined;
+                const github = {
+                    paginate: async (fn: unknown, params: Dict) => {
+                        assert.equal(fn, listComments);
+                        calls.push({ op: "list", params });
+                        return existing.map((c) => ({ id: c.id, user: { login: c.login }, body: c.body }));
+                    },
+                    rest: {
+                        issues: {
+                            listComments,
+                            createComment: async (params: Dict) => void calls.push({ op: "create", params }),
+                            updateComment: async (params: Dict) => void calls.push({ op: "update", params }),
+                        },
+                    },
+                };
+                const context = {
+                    repo: { owner: "acme", repo: "orders-platform" },
+                    issue: { number: 42 },
+                    runId: 7,
+                    serverUrl: "https://github.com",
+                    payload: { pull_request: { head: { sha: "0123456789abcdef" } } },
+                };
+                const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (
+                    ...a: string[]
+                ) => (...v: unknown[]) => Promise<unknown>;
+                await new AsyncFunction("require", "github", "context", "core", script)(require, github, context, {});
+                return calls;
+            }
+
+            it("posts a failed preview's output, as text that cannot leave its code block", async () => {
+                artifact("staging", "Previewing update (staging):\n  ~ users Deployment\nResources: 1 to update\n", "0");
+                const hostile =
+                    "error: preventing update\n```\n</details>\n@everyone ![x](https://evil.example/x.png)\n````\nmandatory: [no-latest-image]";
+                artifact("prod", hostile, "255");
+                const calls = await post();
+
+                assert.deepEqual(
+                    calls.map((c) => c.op),
+                    ["list", "create"],
+                );
+                const { params } = calls[1];
+                assert.deepEqual([params.owner, params.repo, params.issue_number], ["acme", "orders-platform", 42]);
+                const body = String(params.body);
+                assert.ok(body.startsWith(`${MARKER}\n\n### Pulumi preview of 0123456`));
+                assert.match(body, /\*\*staging\*\*: preview succeeded\n\n<details><summary>/);
+                assert.match(body, /\*\*prod\*\*: \*\*preview FAILED\*\* \(exit 255\): policy violations/);
+                // Four backticks is the longest run in the output: the fence has five, so nothing closes it early.
+                assert.ok(
+                    body.includes(
+                        `<details open><summary>pulumi preview --diff (prod)</summary>\n\n\`\`\`\`\`text\n${hostile}\n\`\`\`\`\`\n\n</details>`,
+                    ),
+                );
+                assert.ok(body.includes("```text\nPreviewing update (staging):"));
+                assert.ok(body.endsWith("[workflow run](https://github.com/acme/orders-platform/actions/runs/7)"));
+            });
+
+            it("updates its own earlier comment, never someone else's", async () => {
+                artifact("staging", "ok", "0");
+                const calls = await post([
+                    { id: 1, login: "mallory", body: `${MARKER} fake` },
+                    { id: 2, login: "github-actions[bot]", body: `${MARKER}\n\nold` },
+                ]);
+                assert.deepEqual(
+                    calls.map((c) => [c.op, c.params.comment_id]),
+                    [
+                        ["list", undefined],
+                        ["update", 2],
+                    ],
+                );
+                assert.match(
+                    String(calls[1].params.body),
+                    /\*\*prod\*\*: not run \(failed checks, a cancelled run, or the `preview-prod` environment not approved\)/,
+                );
+            });
+
+            it("says when no preview ran: updates an earlier comment, creates none", async () => {
+                assert.deepEqual(
+                    (await post()).map((c) => c.op),
+                    ["list"],
+                );
+                const calls = await post([{ id: 3, login: "github-actions[bot]", body: `${MARKER}\n\nold diff` }]);
+                assert.deepEqual(
+                    calls.map((c) => c.op),
+                    ["list", "update"],
+                );
+                assert.match(String(calls[1].params.body), /\*\*staging\*\*: not run/);
+            });
+
+            it("keeps the end of a long output (policy results and summary) within GitHub's comment size", async () => {
+                artifact("staging", "x".repeat(100_000) + "\nResources: 900 to create", "0");
+                artifact("prod", "y".repeat(100_000) + "\nPolicies: mandatory violation", "1");
+                const body = String((await post())[1].params.body);
+                assert.ok(body.length < 65_536, `${body.length}`);
+                assert.match(body, /\[first 70025 characters cut; the full output is in the job log\]/);
+                assert.ok(body.includes("Resources: 900 to create") && body.includes("Policies: mandatory violation"));
+            });
+
+            it("reports an unreadable exit code as an unfinished preview", async () => {
+                artifact("staging", "partial", "`rm -rf`");
+                assert.match(String((await post())[1].params.body), /\*\*staging\*\*: \*\*preview did not finish\*\*/);
+            });
         });
     });
 
     describe("deploy.yml pipeline", () => {
         const wf = load("deploy.yml");
         const e2e = wf.jobs["e2e-dev"];
+        const deployJobs = Object.entries(wf.jobs).filter(([, j]) => deployedStacks(j).length > 0);
 
-        it("runs on pushes to main", () => {
-            assert.deepEqual((wf.doc.on as Dict).push, { branches: ["main"] });
-            assert.ok(!("pull_request" in wf.doc.on) && !("pull_request_target" in wf.doc.on));
+        it("runs on pushes to main and by hand", () => {
+            assert.deepEqual(wf.doc.on, { push: { branches: ["main"] }, workflow_dispatch: {} });
+        });
+
+        it("deploys only from main, whatever the trigger", () => {
+            assert.equal(deployJobs.length, 3);
+            for (const [name, job] of deployJobs) assert.equal(job.if, "github.ref == 'refs/heads/main'", `${name}: the main guard`);
         });
 
         it("orders the pipeline dev e2e -> staging -> prod", () => {
-            const byStack = Object.fromEntries(Object.entries(wf.jobs).map(([n, j]) => [deployedStacks(j)[0], n]));
+            const byStack = Object.fromEntries(deployJobs.map(([n, j]) => [deployedStacks(j)[0], n]));
             assert.deepEqual(Object.keys(byStack).sort(), ["dev", "prod", "staging"]);
             assert.ok(ancestors(wf, byStack.staging).has(byStack.dev), "staging needs the dev e2e");
-            assert.deepEqual(needsOf(wf.jobs[byStack.prod]), [byStack.staging], "prod needs staging");
+            assert.deepEqual(
+                needsOf(wf.jobs[byStack.prod]).filter((n) => n !== "versions"),
+                [byStack.staging],
+                "prod needs staging",
+            );
         });
 
-        it("puts prod behind the production environment and staging behind staging", () => {
-            const envName = (j: Job) => (typeof j.environment === "string" ? j.environment : j.environment?.name);
+        it("puts prod behind the production environment and staging behind staging, each with its own stack's secrets", () => {
             assert.equal(envName(wf.jobs["deploy-prod"]), "production");
             assert.equal(envName(wf.jobs["deploy-staging"]), "staging");
             assert.equal(envName(e2e), undefined, "the throwaway e2e needs no approval");
             for (const name of ["deploy-staging", "deploy-prod"]) {
-                const [up] = stepsUsing(wf.jobs[name], "pulumi/actions");
-                assert.equal(up.with!.command, "up");
-                assert.equal(up.id, "pulumi", "environment url reads the step's edgeUrl output");
+                const job = wf.jobs[name];
+                assert.deepEqual(deployedStacks(job), [DEPLOY_ENVIRONMENTS[envName(job)!]]);
+                assert.equal(job.environment.url, "${{ steps.pulumi.outputs.edgeUrl }}");
+                assert.match(
+                    stepRunning(job, /pulumi up/)!.run!,
+                    /echo "edgeUrl=\$\(pulumi stack output edgeUrl --stack \w+ \|\| true\)" >> "\$GITHUB_OUTPUT"/,
+                );
             }
         });
 
-        it("e2e: installs kind, runs the dev stack with a local file backend, waits, smoke-tests, tears down", () => {
+        it("stops Pulumi itself before any timeout can cut it off, and reports what an interrupted update left", () => {
+            for (const name of ["deploy-staging", "deploy-prod"]) {
+                const job = wf.jobs[name];
+                const up = stepRunning(job, /pulumi up/)!;
+                assert.equal(up.id, "pulumi");
+                const m = /^timeout --signal=INT --kill-after=(\d+)m (\d+)m pulumi up /m.exec(up.run!);
+                assert.ok(m, `${name}: pulumi up runs under its own deadline with SIGINT`);
+                const [grace, deadline] = [Number(m[1]), Number(m[2])];
+                assert.ok(
+                    deadline + grace < up["timeout-minutes"],
+                    `${name}: deadline ${deadline}m + grace ${grace}m within the step's timeout`,
+                );
+                assert.ok(up["timeout-minutes"] < job["timeout-minutes"], `${name}: the step's timeout within the job's`);
+                assert.ok(grace >= 5, "time to finish the operations in flight");
+                assert.match(up.run!, /trap 'kill -INT "\$up"[^']*' INT TERM/, "a cancel reaches Pulumi");
+                const report = job.steps![job.steps!.indexOf(up) + 1];
+                assert.equal(report.if, "always() && (steps.pulumi.outcome == 'failure' || steps.pulumi.outcome == 'cancelled')");
+                assert.match(report.run!, /pulumi stack export --stack \w+ \| jq -r '\.deployment\.pending_operations/);
+                assert.match(report.run!, /GITHUB_STEP_SUMMARY/);
+            }
+        });
+
+        describe("the deploy step's deadline and signal handling (run with a fake pulumi)", function () {
+            this.timeout(20_000);
+            const up = stepRunning(wf.jobs["deploy-staging"], /pulumi up/)!;
+            let tmp: string;
+            beforeEach(() => {
+                tmp = fs.mkdtempSync(path.join(os.tmpdir(), "deploy-step-"));
+                // `up` takes UP_SECONDS; on SIGINT it finishes its "operation in flight", saves and exits 255.
+                fs.writeFileSync(
+                    path.join(tmp, "pulumi"),
+                    [
+                        "#!/usr/bin/env bash",
+                        'echo "$*" >> "$FAKE_LOG"',
+                        'if [ "$1" = stack ]; then echo https://orders.example; exit 0; fi',
+                        "trap 'sleep 0.2; echo interrupted-and-saved >> \"$FAKE_LOG\"; exit 255' INT",
+                        'for _ in $(seq 1 "$((UP_SECONDS * 10))"); do sleep 0.1; done',
+                        "exit 0",
+                    ].join("\n"),
+                    { mode: 0o755 },
+                );
+            });
+            afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+            /** Runs the step as the runner does (bash -eo pipefail), minutes scaled to seconds; SIGINT after `cancelAfterMs`. */
+            function runStep(upSeconds: number, cancelAfterMs?: number): Promise<{ code: number | null; log: string; output: string }> {
+                const script = up.run!.replace(/--kill-after=(\d+)m (\d+)m/, "--kill-after=$1s 1s");
+                const env = {
+                    ...process.env,
+                    PATH: `${tmp}${path.delimiter}${process.env.PATH}`,
+                    FAKE_LOG: path.join(tmp, "log"),
+                    UP_SECONDS: String(upSeconds),
+                    GITHUB_OUTPUT: path.join(tmp, "output"),
+                    GITHUB_SHA: "abc",
+                    GITHUB_RUN_ID: "1",
+                };
+                fs.writeFileSync(env.GITHUB_OUTPUT, "");
+                const child = spawn("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], { env, stdio: "ignore" });
+                if (cancelAfterMs !== undefined) setTimeout(() => child.kill("SIGINT"), cancelAfterMs);
+                return new Promise((resolve) =>
+                    child.on("exit", (code) =>
+                        resolve({
+                            code,
+                            log: fs.existsSync(env.FAKE_LOG) ? fs.readFileSync(env.FAKE_LOG, "utf8") : "",
+                            output: fs.readFileSync(env.GITHUB_OUTPUT, "utf8"),
+                        }),
+                    ),
+                );
+            }
+
+            it("a finished update passes and publishes the edge URL", async () => {
+                const r = await runStep(0);
+                assert.equal(r.code, 0);
+                assert.match(
+                    r.log,
+                    /^up --yes --diff --non-interactive --color never --stack staging --policy-pack policy --policy-pack-config policy\/config\/staging\.json --message deploy abc \(run 1\)\n/,
+                );
+                assert.equal(r.output, "edgeUrl=https://orders.example\n");
+            });
+
+            it("at the deadline Pulumi gets SIGINT, finishes its operation in flight, and the step fails with 124", async () => {
+                const r = await runStep(30);
+                assert.equal(r.code, 124);
+                assert.match(r.log, /interrupted-and-saved/);
+                assert.equal(r.output, "", "no edge URL from an interrupted update");
+            });
+
+            it("a cancel (SIGINT to the step's shell) reaches Pulumi, and the step waits for it to stop", async () => {
+                const r = await runStep(30, 300);
+                assert.equal(r.code, 255);
+                assert.match(r.log, /interrupted-and-saved/);
+            });
+        });
+
+        it("e2e: installs the pinned kind and kubectl, runs the dev stack with a local file backend, waits, smoke-tests, tears down", () => {
             assert.match(e2e.env.PULUMI_BACKEND_URL, /^file:\/\//);
             assert.ok(e2e.env.PULUMI_CONFIG_PASSPHRASE);
             const [kind] = stepsUsing(e2e, "helm/kind-action");
-            assert.equal(kind.with!.install_only, true, "the program creates the kind cluster itself");
-            assert.match(String(kind.with!.version), /^v\d+\.\d+\.\d+$/);
+            // kind-action's own defaults lag behind (kind v0.31.0, kubectl v1.35.0): pass both.
+            assert.deepEqual(kind.with, {
+                install_only: true,
+                version: "${{ needs.versions.outputs.kind }}",
+                kubectl_version: "${{ needs.versions.outputs.kubectl }}",
+            });
             const steps = e2e.steps!;
             const idx = (re: RegExp) => steps.findIndex((s) => re.test(s.run ?? ""));
             const up = idx(/^npm run up$/);

@@ -11,6 +11,10 @@ export interface CanaryOptions {
     windowMs: number;
     maxErrorRate: number;
     maxP99Ms: number;
+    /** API requests the canary must serve in a step before the step may pass. */
+    minRequests: number;
+    /** Extra windows a step short of minRequests may wait at its weight before the rollback. */
+    maxHolds: number;
     prometheusUrl: string;
     dryRun: boolean;
     /** Operations log file; default logs/operations.log under the repository root. */
@@ -22,14 +26,18 @@ export const DEFAULTS = {
     window: "5m",
     maxErrorRate: 0.01,
     maxP99Ms: 500,
+    minRequests: 100,
+    maxHolds: 2,
     prometheusUrl: "http://localhost:9090",
 } as const;
 
 export const USAGE = `usage: npm run canary -- <app> --stack <stack> [options]
 
 Steps apps.<app>.canary.weight through the given weights with \`pulumi up\`, checks the
-canary's error rate and p99 latency in Prometheus after each step, then promotes the canary
-(its version becomes the stable version, the canary is removed) or rolls back to weight 0.
+canary's API traffic (route /api/...; probes and scrapes do not count) in Prometheus after
+each step: request count, error rate and p99 latency. Then it promotes the canary (its version
+becomes the stable version, the canary is removed) or rolls back to weight 0. A step with too
+few requests waits more windows at its weight; one that never gets enough is rolled back.
 
 options:
   --stack <name>            Pulumi stack (required)
@@ -37,14 +45,19 @@ options:
   --window <duration>       analysis window after each step, e.g. 30s, 5m, 1h (default ${DEFAULTS.window})
   --max-error-rate <ratio>  highest tolerated share of 5xx responses, 0..1 (default ${DEFAULTS.maxErrorRate})
   --max-p99-ms <ms>         highest tolerated p99 latency in milliseconds (default ${DEFAULTS.maxP99Ms})
+  --min-requests <n>        API requests the canary must serve per step before it may pass
+                            (default ${DEFAULTS.minRequests})
+  --max-holds <n>           extra windows a step short of --min-requests may wait before the
+                            rollback, 0..10 (default ${DEFAULTS.maxHolds})
   --prometheus-url <url>    Prometheus HTTP API (default ${DEFAULTS.prometheusUrl}, e.g. via
                             kubectl -n monitoring port-forward svc/<prometheus> 9090)
   --log-file <path>         operations log (default logs/operations.log)
   --dry-run                 validate, check Prometheus and print the plan; change nothing
   -h, --help                this text
 
-exit codes: 0 promoted (or dry run ok), 1 rolled back, 2 invalid usage or stack config,
-            3 rollback failed (the stack needs a manual fix)`;
+exit codes: 0 promoted (or dry run ok), 1 rolled back (limit broken, too little traffic,
+            Prometheus unavailable or a failed update), 2 invalid usage or stack config,
+            3 rollback failed (the stack needs a manual fix) or an unexpected error`;
 
 export class UsageError extends Error {
     override name = "UsageError";
@@ -61,6 +74,14 @@ export function parseDuration(text: string): number {
     return Number(m[1]) * UNIT_MS[m[2]];
 }
 
+/** Milliseconds as a PromQL duration in the largest whole unit, e.g. 600000 -> "10m". */
+export function formatDuration(ms: number): string {
+    for (const unit of ["h", "m", "s"]) {
+        if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+    }
+    return `${ms}ms`;
+}
+
 export function parseSteps(text: string): number[] {
     const parts = text.split(",").map((s) => s.trim());
     const steps = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
@@ -73,10 +94,10 @@ export function parseSteps(text: string): number[] {
     return steps;
 }
 
-function parseNumber(flag: string, text: string, min: number, max: number): number {
+function parseNumber(flag: string, text: string, min: number, max: number, integer = false): number {
     const n = Number(text);
-    if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-        throw new UsageError(`${flag} ${JSON.stringify(text)}: must be a number from ${min} to ${max}`);
+    if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+        throw new UsageError(`${flag} ${JSON.stringify(text)}: must be a ${integer ? "whole " : ""}number from ${min} to ${max}`);
     }
     return n;
 }
@@ -95,6 +116,8 @@ export function parseCanaryArgs(argv: string[]): CanaryOptions | "help" {
                 window: { type: "string" },
                 "max-error-rate": { type: "string" },
                 "max-p99-ms": { type: "string" },
+                "min-requests": { type: "string" },
+                "max-holds": { type: "string" },
                 "prometheus-url": { type: "string" },
                 "log-file": { type: "string" },
                 "dry-run": { type: "boolean" },
@@ -136,6 +159,11 @@ export function parseCanaryArgs(argv: string[]): CanaryOptions | "help" {
                 ? DEFAULTS.maxErrorRate
                 : parseNumber("--max-error-rate", values["max-error-rate"], 0, 1),
         maxP99Ms: values["max-p99-ms"] === undefined ? DEFAULTS.maxP99Ms : parseNumber("--max-p99-ms", values["max-p99-ms"], 1, 600_000),
+        minRequests:
+            values["min-requests"] === undefined
+                ? DEFAULTS.minRequests
+                : parseNumber("--min-requests", values["min-requests"], 1, 1_000_000_000, true),
+        maxHolds: values["max-holds"] === undefined ? DEFAULTS.maxHolds : parseNumber("--max-holds", values["max-holds"], 0, 10, true),
         prometheusUrl,
         dryRun: values["dry-run"] ?? false,
         logFile: values["log-file"],

@@ -10,16 +10,33 @@ export interface PrometheusClient {
     query(expr: string): Promise<number | undefined>;
 }
 
-/** PromQL for the canary track of one app; label values come from the PodMonitor relabeling. */
-export function canaryQueries(app: string, window: string): { errorRate: string; p99: string } {
-    const sel = `app="${app}",track="canary"`;
+/**
+ * Real traffic only: the API routes. Probes (/healthz, /readyz), scrapes (/metrics) and /version
+ * are recorded like any request; counting them would let a canary nobody calls look healthy.
+ * The Grafana RED panels use the same matcher (test/canary/dashboards.test.ts keeps them equal).
+ */
+export const API_ROUTE_MATCHER = 'route=~"/api/.*"';
+
+/** Series selector of an app's canary track; `app` and `track` come from the PodMonitor relabeling. */
+export const canarySelector = (app: string) => `app="${app}",track="canary",${API_ROUTE_MATCHER}`;
+
+export interface CanaryQueries {
+    requests: string;
+    errorRate: string;
+    p99: string;
+}
+
+/** PromQL for the canary track of one app over `range` (a PromQL duration, e.g. "5m"). */
+export function canaryQueries(app: string, range: string): CanaryQueries {
+    const sel = canarySelector(app);
     return {
+        requests: `sum(increase(http_requests_total{${sel}}[${range}]))`,
         // `or vector(0)`: a canary without a single 5xx has no 5xx series at all; that is 0 errors,
         // not "no data". No traffic still yields no data (empty denominator) or NaN (0/0).
         errorRate:
-            `(sum(rate(http_requests_total{${sel},status=~"5.."}[${window}])) or vector(0))` +
-            ` / sum(rate(http_requests_total{${sel}}[${window}]))`,
-        p99: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${window}])))`,
+            `(sum(rate(http_requests_total{${sel},status=~"5.."}[${range}])) or vector(0))` +
+            ` / sum(rate(http_requests_total{${sel}}[${range}]))`,
+        p99: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[${range}])))`,
     };
 }
 
@@ -80,8 +97,8 @@ export function httpPrometheusClient(baseUrl: string, opts: { timeoutMs?: number
     };
 }
 
-export async function fetchCanaryMetrics(client: PrometheusClient, app: string, window: string): Promise<CanaryMetrics> {
-    const q = canaryQueries(app, window);
-    const [errorRate, p99Seconds] = await Promise.all([client.query(q.errorRate), client.query(q.p99)]);
-    return { errorRate, p99Seconds };
+export async function fetchCanaryMetrics(client: PrometheusClient, app: string, range: string): Promise<CanaryMetrics> {
+    const q = canaryQueries(app, range);
+    const [requests, errorRate, p99Seconds] = await Promise.all([client.query(q.requests), client.query(q.errorRate), client.query(q.p99)]);
+    return { requests, errorRate, p99Seconds };
 }

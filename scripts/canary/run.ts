@@ -3,7 +3,7 @@
 import { judge, nextAction, formatPercent, type Thresholds } from "./analysis";
 import type { Clock } from "./clock";
 import type { OperationsLogger } from "./logger";
-import type { CanaryOptions } from "./options";
+import { formatDuration, type CanaryOptions } from "./options";
 import { canaryQueries, fetchCanaryMetrics, type PrometheusClient } from "./prometheus";
 import { appKey, resolveCanaryTarget, StackConfigError, type CanaryTarget, type StackDriver, type UpReport } from "./stackDriver";
 
@@ -34,12 +34,13 @@ function describeChanges(report: UpReport): string {
 
 export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<CanaryResult> {
     const { driver, prometheus, clock, log } = deps;
-    const thresholds: Thresholds = { maxErrorRate: opts.maxErrorRate, maxP99Ms: opts.maxP99Ms };
+    const thresholds: Thresholds = { maxErrorRate: opts.maxErrorRate, maxP99Ms: opts.maxP99Ms, minRequests: opts.minRequests };
     const weightKey = appKey(opts.app, "canary.weight");
 
     log.info(
         `start: steps ${opts.steps.join(",")}%, window ${opts.window}, limits error rate <= ${formatPercent(opts.maxErrorRate)}, ` +
-            `p99 <= ${opts.maxP99Ms}ms, prometheus ${opts.prometheusUrl}${opts.dryRun ? " (dry run)" : ""}`,
+            `p99 <= ${opts.maxP99Ms}ms, at least ${opts.minRequests} API requests per step (up to ${opts.maxHolds} extra windows), ` +
+            `prometheus ${opts.prometheusUrl}${opts.dryRun ? " (dry run)" : ""}`,
     );
 
     let target: CanaryTarget;
@@ -89,6 +90,38 @@ export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<
         return { outcome: "rolled-back", exitCode: 1, reasons };
     };
 
+    /** Waits and judges step `index` until it passes (undefined) or the canary must go back (the reasons). */
+    const analyseStep = async (weight: number, index: number): Promise<string[] | undefined> => {
+        // Each hold widens the range to the whole time at this weight, so every window's requests count.
+        for (let holds = 0; ; holds++) {
+            const until = new Date(clock.now().getTime() + opts.windowMs);
+            log.info(`analysis window ${opts.window}: waiting until ${until.toISOString()}`);
+            await clock.sleep(opts.windowMs);
+
+            const range = holds === 0 ? opts.window : formatDuration(opts.windowMs * (holds + 1));
+            let verdict;
+            try {
+                verdict = judge(await fetchCanaryMetrics(prometheus, target.app, range), thresholds);
+            } catch (err) {
+                return [`analysis at weight ${weight}% impossible: ${errorMessage(err)}`];
+            }
+            log.info(`analysis at weight ${weight}% over ${range}: ${verdict.summary} -> ${verdict.status.toUpperCase()}`);
+
+            const reasons = verdict.reasons.map((r) => `at weight ${weight}%: ${r}`);
+            switch (nextAction(verdict, { index, stepCount: opts.steps.length, holds, maxHolds: opts.maxHolds })) {
+                case "continue":
+                case "promote":
+                    return undefined;
+                case "rollback":
+                    if (verdict.status === "inconclusive")
+                        reasons.push(`at weight ${weight}%: still too little traffic after ${holds} extra windows`);
+                    return reasons;
+                case "hold":
+                    log.warn(`hold at weight ${weight}%: ${verdict.reasons.join("; ")}; waiting another ${opts.window}`);
+            }
+        }
+    };
+
     // Never shift traffic towards a canary that cannot be observed.
     try {
         await prometheus.query("vector(1)");
@@ -105,6 +138,7 @@ export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<
     if (opts.dryRun) {
         const q = canaryQueries(target.app, opts.window);
         log.info(`dry run: would set ${weightKey} to ${opts.steps.join(" -> ")} with pulumi up and a ${opts.window} analysis after each`);
+        log.info(`dry run: request count query: ${q.requests}`);
         log.info(`dry run: error rate query: ${q.errorRate}`);
         log.info(`dry run: p99 query: ${q.p99}`);
         log.info(
@@ -123,21 +157,8 @@ export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<
             return rollback([`step to weight ${weight}% failed: ${errorMessage(err)}`]);
         }
 
-        const until = new Date(clock.now().getTime() + opts.windowMs);
-        log.info(`analysis window ${opts.window}: waiting until ${until.toISOString()}`);
-        await clock.sleep(opts.windowMs);
-
-        let verdict;
-        try {
-            verdict = judge(await fetchCanaryMetrics(prometheus, target.app, opts.window), thresholds);
-        } catch (err) {
-            return rollback([`analysis at weight ${weight}% impossible: ${errorMessage(err)}`]);
-        }
-        log.info(`analysis at weight ${weight}%: ${verdict.summary} -> ${verdict.healthy ? "healthy" : "UNHEALTHY"}`);
-
-        const action = nextAction(verdict, i, opts.steps.length);
-        if (action === "rollback") return rollback(verdict.reasons.map((r) => `at weight ${weight}%: ${r}`));
-        if (action === "promote") break;
+        const failed = await analyseStep(weight, i);
+        if (failed) return rollback(failed);
     }
 
     log.info(`promote: ${target.app} ${target.canaryVersion} becomes the stable version (was ${target.stableVersion}), canary removed`);

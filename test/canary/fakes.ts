@@ -11,28 +11,117 @@ import type { StackDriver, UpReport } from "../../scripts/canary/stackDriver";
 
 /** What the fake answers for one query: a sample value, "empty" (no series), or an HTTP failure. */
 export type FakeAnswer = string | "empty" | { status: number; body?: string };
+type Scripted = FakeAnswer | ((analysis: number) => FakeAnswer);
+
+/**
+ * One series of app traffic as the apps record it: every request of `route` answered with
+ * `status` after `seconds`, at `rps` requests per second over any range.
+ */
+export interface FakeSeries {
+    app: string;
+    track: "stable" | "canary";
+    route: string;
+    status: string;
+    rps: number;
+    seconds: number;
+}
 
 export interface FakePrometheus {
     url: string;
     /** Every PromQL expression received, in order. */
     queries: string[];
-    /** Answers per metric; functions see how many analyses ran before (0-based). */
-    errorRate: FakeAnswer | ((analysis: number) => FakeAnswer);
-    p99: FakeAnswer | ((analysis: number) => FakeAnswer);
+    /** Scripted answers per query kind; functions see how many analyses ran before (0-based). */
+    requests: Scripted;
+    errorRate: Scripted;
+    p99: Scripted;
+    /** When set, every answer is computed from these series instead (label matchers applied). */
+    series?: FakeSeries[];
     close(): Promise<void>;
 }
+
+type QueryKind = "requests" | "errorRate" | "p99";
 
 function vector(value: string) {
     return { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1767225600, value] }] } };
 }
 
+const kindOf = (query: string): QueryKind =>
+    query.startsWith("histogram_quantile") ? "p99" : query.startsWith("sum(increase(") ? "requests" : "errorRate";
+
+// --- just enough PromQL to evaluate the canary's three queries over FakeSeries ---------------
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity];
+const RANGE_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Series matching one `{...}` selector (=, !=, =~, !~; regexes fully anchored, as in Prometheus). */
+function select(series: FakeSeries[], selector: string): FakeSeries[] {
+    const matchers = [...selector.matchAll(/(\w+)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map(([, label, op, value]) => ({
+        label,
+        op,
+        value,
+    }));
+    return series.filter((s) =>
+        matchers.every(({ label, op, value }) => {
+            const actual = String((s as unknown as Record<string, unknown>)[label] ?? "");
+            if (op === "=") return actual === value;
+            if (op === "!=") return actual !== value;
+            const hit = new RegExp(`^(?:${value})$`).test(actual);
+            return op === "=~" ? hit : !hit;
+        }),
+    );
+}
+
+function histogramQuantile(q: number, selected: FakeSeries[]): number {
+    const cumulative = LATENCY_BUCKETS.map((le) => selected.filter((s) => s.seconds <= le).reduce((n, s) => n + s.rps, 0));
+    const total = cumulative[cumulative.length - 1];
+    if (total === 0) return NaN;
+    const rank = q * total;
+    const b = cumulative.findIndex((c) => c >= rank);
+    if (LATENCY_BUCKETS[b] === Infinity) return LATENCY_BUCKETS[b - 1];
+    const lower = b === 0 ? 0 : LATENCY_BUCKETS[b - 1];
+    const below = b === 0 ? 0 : cumulative[b - 1];
+    return lower + ((LATENCY_BUCKETS[b] - lower) * (rank - below)) / (cumulative[b] - below);
+}
+
+function evaluate(query: string, series: FakeSeries[]): FakeAnswer {
+    const selectors = [...query.matchAll(/\{([^}]*)\}\[(\d+)(ms|s|m|h)\]/g)].map(([, sel, n, unit]) => ({
+        selected: select(series, sel),
+        seconds: Number(n) * RANGE_SECONDS[unit],
+    }));
+    const rps = (xs: FakeSeries[]) => xs.reduce((n, s) => n + s.rps, 0);
+    switch (kindOf(query)) {
+        case "requests": {
+            const [{ selected, seconds }] = selectors;
+            return selected.length === 0 ? "empty" : String(rps(selected) * seconds);
+        }
+        case "p99": {
+            const [{ selected }] = selectors;
+            return selected.length === 0 ? "empty" : String(histogramQuantile(0.99, selected));
+        }
+        case "errorRate": {
+            // (sum(<5xx>) or vector(0)) / sum(<all>)
+            const [errors, all] = selectors;
+            return all.selected.length === 0 ? "empty" : String(rps(errors.selected) / rps(all.selected));
+        }
+    }
+}
+
 export async function startFakePrometheus(init: {
-    errorRate: FakePrometheus["errorRate"];
-    p99: FakePrometheus["p99"];
+    requests?: Scripted;
+    errorRate?: Scripted;
+    p99?: Scripted;
+    series?: FakeSeries[];
 }): Promise<FakePrometheus> {
-    let errorAnalyses = 0;
-    let p99Analyses = 0;
-    const fake: FakePrometheus = { url: "", queries: [], ...init, close: async () => undefined };
+    const analyses: Record<QueryKind, number> = { requests: 0, errorRate: 0, p99: 0 };
+    const fake: FakePrometheus = {
+        url: "",
+        queries: [],
+        requests: init.requests ?? "1000",
+        errorRate: init.errorRate ?? "0",
+        p99: init.p99 ?? "0.1",
+        series: init.series,
+        close: async () => undefined,
+    };
     const answer = (a: FakeAnswer, res: http.ServerResponse) => {
         if (typeof a === "object") {
             res.writeHead(a.status, { "content-type": "application/json" });
@@ -51,14 +140,11 @@ export async function startFakePrometheus(init: {
         }
         fake.queries.push(query);
         if (query === "vector(1)") return answer("1", res);
-        if (query.startsWith("histogram_quantile")) {
-            const a = typeof fake.p99 === "function" ? fake.p99(p99Analyses) : fake.p99;
-            p99Analyses++;
-            return answer(a, res);
-        }
-        const a = typeof fake.errorRate === "function" ? fake.errorRate(errorAnalyses) : fake.errorRate;
-        errorAnalyses++;
-        return answer(a, res);
+        if (fake.series) return answer(evaluate(query, fake.series), res);
+        const kind = kindOf(query);
+        const scripted = fake[kind];
+        const n = analyses[kind]++;
+        return answer(typeof scripted === "function" ? scripted(n) : scripted, res);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -11,6 +11,7 @@ import {
     tempLog,
     type FakeClock,
     type FakePrometheus,
+    type FakeSeries,
     type RecordingDriver,
     type TempLog,
 } from "./fakes";
@@ -67,13 +68,14 @@ describe("canary run", () => {
         // One 5m analysis window per step.
         assert.deepEqual(clock.sleeps, [300_000, 300_000, 300_000, 300_000]);
 
-        // Queries select the canary track of this app over the analysis window.
+        // Queries select the API traffic of this app's canary track over the analysis window.
         const analysis = prom.queries.filter((q) => q !== "vector(1)");
-        assert.equal(analysis.length, 8);
+        assert.equal(analysis.length, 12);
         assert.ok(
-            analysis.every((q) => q.includes('app="users",track="canary"') && q.includes("[5m]")),
+            analysis.every((q) => q.includes('app="users",track="canary",route=~"/api/.*"') && q.includes("[5m]")),
             analysis.join("\n"),
         );
+        assert.ok(analysis.some((q) => q.startsWith("sum(increase(http_requests_total{")));
         assert.ok(analysis.some((q) => q.startsWith("histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{")));
         assert.ok(analysis.some((q) => q.includes('status=~"5.."')));
 
@@ -84,7 +86,9 @@ describe("canary run", () => {
             assert.match(text, new RegExp(`step \\d/4: weight ${w}%`));
             assert.match(
                 text,
-                new RegExp(`analysis at weight ${w}%: error rate 0\\.20% \\(limit 1\\.00%\\), p99 180ms \\(limit 500ms\\) -> healthy`),
+                new RegExp(
+                    `analysis at weight ${w}% over 5m: 1000 API requests \\(minimum 100\\), error rate 0\\.20% \\(limit 1\\.00%\\), p99 180ms \\(limit 500ms\\) -> HEALTHY`,
+                ),
             );
         }
         assert.match(text, /analysis window 5m: waiting until 2026-01-01T00:05:00\.000Z/);
@@ -136,7 +140,10 @@ describe("canary run", () => {
         ]);
         assert.deepEqual(clock.sleeps, [120_000]);
         assert.ok(prom.queries.some((q) => q.includes("[2m]")));
-        assert.match(log.read(), /analysis at weight 20%: error rate 0\.00% \(limit 1\.00%\), p99 900ms \(limit 750ms\) -> UNHEALTHY/);
+        assert.match(
+            log.read(),
+            /analysis at weight 20% over 2m: 1000 API requests \(minimum 100\), error rate 0\.00% \(limit 1\.00%\), p99 900ms \(limit 750ms\) -> UNHEALTHY/,
+        );
     });
 
     it("never promotes blind: Prometheus unreachable (connection refused) before the first step rolls back", async () => {
@@ -175,24 +182,110 @@ describe("canary run", () => {
         assert.match(result.reasons[0], /Prometheus query failed \(HTTP 503, unavailable\): fake outage/);
     });
 
-    it("treats an empty result (no series) as failure, not success", async () => {
-        prom = await startFakePrometheus({ errorRate: "empty", p99: "empty" });
+    it("never promotes without data: no series holds the step for --max-holds windows, then rolls back", async () => {
+        prom = await startFakePrometheus({ requests: "empty", errorRate: "empty", p99: "empty" });
         const result = await run(options(prom.url));
 
         assert.equal(result.exitCode, 1);
         assert.deepEqual(result.reasons, [
-            "at weight 10%: no data for the canary's error rate (no requests reached the canary in the window?)",
-            "at weight 10%: no data for the canary's p99 latency",
+            "at weight 10%: no data: no API request reached the canary (probes and scrapes do not count; is traffic routed to it?)",
+            "at weight 10%: still too little traffic after 2 extra windows",
         ]);
-        assert.match(log.read(), /error rate n\/a \(limit 1\.00%\), p99 n\/a \(limit 500ms\) -> UNHEALTHY/);
+        // The first window and two holds at weight 10 %, each analysis over all the time at that weight.
+        assert.deepEqual(clock.sleeps, [300_000, 300_000, 300_000]);
+        const ranges = prom.queries.filter((q) => q.startsWith("sum(increase(")).map((q) => /\[(\w+)\]/.exec(q)![1]);
+        assert.deepEqual(ranges, ["5m", "10m", "15m"]);
+        assert.deepEqual(driver.calls, [
+            `set ${W}=10`,
+            "up canary users 1.1.0: weight 10%",
+            `set ${W}=0`,
+            "up canary users 1.1.0: rollback to weight 0",
+        ]);
+        const text = log.read();
+        assert.match(text, /0 API requests \(minimum 100\), error rate n\/a \(limit 1\.00%\), p99 n\/a \(limit 500ms\) -> INCONCLUSIVE/);
+        assert.match(text, /WARN {2}\[canary users@prod\] hold at weight 10%: no data: .*; waiting another 5m/);
     });
 
-    it("treats NaN (0/0, no traffic in the window) as failure", async () => {
-        prom = await startFakePrometheus({ errorRate: "NaN", p99: "NaN" });
-        const result = await run(options(prom.url));
+    it("treats NaN (0/0, no traffic in the window) as no data, never as success", async () => {
+        prom = await startFakePrometheus({ requests: "0", errorRate: "NaN", p99: "NaN" });
+        const result = await run(options(prom.url, ["--max-holds", "0"]));
         assert.equal(result.exitCode, 1);
-        assert.equal(result.reasons.length, 2);
+        assert.match(result.reasons[0], /^at weight 10%: no data: no API request reached the canary/);
+        assert.deepEqual(clock.sleeps, [300_000], "--max-holds 0: no extra window");
         assert.ok(!driver.calls.some((c) => c.includes("promote")));
+    });
+
+    describe("judged on real traffic only (series with route labels, as the apps record them)", () => {
+        /** What the kubelet and Prometheus cause per canary pod in 5 minutes: about 100 requests. */
+        const probesOnly = (readyz = "200"): FakeSeries[] => [
+            { app: "users", track: "canary", route: "/healthz", status: "200", rps: 0.1, seconds: 0.002 },
+            { app: "users", track: "canary", route: "/readyz", status: readyz, rps: 0.1, seconds: 0.003 },
+            { app: "users", track: "canary", route: "/metrics", status: "200", rps: 1 / 15, seconds: 0.01 },
+            { app: "users", track: "canary", route: "/version", status: "200", rps: 0.0667, seconds: 0.001 },
+        ];
+        const stableApi: FakeSeries = { app: "users", track: "stable", route: "/api/users/:id", status: "200", rps: 20, seconds: 0.05 };
+
+        it("a canary that gets only probe and scrape requests (broken routing) holds, then rolls back; it is never promoted", async () => {
+            prom = await startFakePrometheus({ series: [...probesOnly(), stableApi] });
+            // The same window without the route filter: ~100 requests, 0 % errors, a low p99 — it would pass.
+            const client = httpPrometheusClient(prom.url);
+            const unfiltered = 'app="users",track="canary"';
+            assert.equal(Math.round((await client.query(`sum(increase(http_requests_total{${unfiltered}}[5m]))`))!), 100);
+            assert.equal(
+                await client.query(
+                    `(sum(rate(http_requests_total{${unfiltered},status=~"5.."}[5m])) or vector(0)) / sum(rate(http_requests_total{${unfiltered}}[5m]))`,
+                ),
+                0,
+            );
+            prom.queries.length = 0;
+
+            const result = await run(options(prom.url));
+            assert.equal(result.outcome, "rolled-back");
+            assert.deepEqual(result.reasons, [
+                "at weight 10%: no data: no API request reached the canary (probes and scrapes do not count; is traffic routed to it?)",
+                "at weight 10%: still too little traffic after 2 extra windows",
+            ]);
+            assert.ok(!driver.calls.some((c) => c.endsWith("promote") || c.includes("apps.users.version")), driver.calls.join("\n"));
+            assert.deepEqual(driver.apps.users.canary.weight, "0");
+        });
+
+        it("a failing /readyz is no 5xx of the API: with real traffic healthy, the canary is promoted", async () => {
+            const canaryApi: FakeSeries = { app: "users", track: "canary", route: "/api/users/:id", status: "200", rps: 2, seconds: 0.04 };
+            prom = await startFakePrometheus({ series: [...probesOnly("503"), canaryApi, stableApi] });
+            const result = await run(options(prom.url, ["--steps", "50,100"]));
+            assert.deepEqual(result, { outcome: "promoted", exitCode: 0, reasons: [] });
+            assert.match(log.read(), /analysis at weight 50% over 5m: 600 API requests \(minimum 100\), error rate 0\.00% .* -> HEALTHY/);
+        });
+
+        it("API errors of the canary roll it back", async () => {
+            prom = await startFakePrometheus({
+                series: [
+                    ...probesOnly(),
+                    { app: "users", track: "canary", route: "/api/users/:id", status: "200", rps: 1.9, seconds: 0.04 },
+                    { app: "users", track: "canary", route: "/api/users", status: "503", rps: 0.1, seconds: 0.04 },
+                ],
+            });
+            const result = await run(options(prom.url));
+            assert.deepEqual(result.reasons, ["at weight 10%: error rate 5.00% is above the limit 1.00%"]);
+        });
+
+        it("a step short of --min-requests waits at its weight until its requests add up, then goes on", async () => {
+            // 0.25 API requests/s: 75 in the first 5 minutes, 150 over 10.
+            const trickle: FakeSeries = { app: "users", track: "canary", route: "/api/users", status: "201", rps: 0.25, seconds: 0.08 };
+            prom = await startFakePrometheus({ series: [...probesOnly(), trickle] });
+            const result = await run(options(prom.url, ["--steps", "50,100"]));
+
+            assert.equal(result.outcome, "promoted");
+            assert.deepEqual(clock.sleeps, [300_000, 300_000, 300_000, 300_000], "one hold per step");
+            const text = log.read();
+            assert.match(text, /analysis at weight 50% over 5m: 75 API requests \(minimum 100\).* -> INCONCLUSIVE/);
+            assert.match(text, /hold at weight 50%: too little traffic: 75 API requests reached the canary, at least 100 are needed/);
+            assert.match(text, /analysis at weight 50% over 10m: 150 API requests \(minimum 100\).* -> HEALTHY/);
+            assert.deepEqual(
+                driver.calls.filter((c) => c.startsWith("set")),
+                [`set ${W}=50`, `set ${W}=100`, "set orders-platform:apps.users.version=1.1.0"],
+            );
+        });
     });
 
     it("rolls back when a step's pulumi up fails", async () => {
