@@ -59,15 +59,21 @@ export interface TokenOptions {
 
 export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<string> {
     const { importJWK, SignJWT } = await jose();
-    const claims: Record<string, unknown> = { ...(opts.admin ? { roles: ["admin"] } : {}), ...opts.claims };
-    const jwt = new SignJWT(claims)
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+        iss: opts.issuer ?? DEV_ISSUER,
+        aud: opts.audience ?? DEV_AUDIENCE,
+        iat: now,
+        exp: now + (opts.ttlSeconds ?? 3600),
+        ...(opts.sub !== undefined ? { sub: opts.sub } : {}),
+        ...(opts.admin ? { roles: ["admin"] } : {}),
+        ...opts.claims,
+    };
+    // A claim set to undefined in `claims` is left out (tests of tokens without it).
+    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+    return new SignJWT(claims)
         .setProtectedHeader({ alg: ALG, kid: String(key.privateJwk.kid), typ: "JWT" })
-        .setIssuer(opts.issuer ?? DEV_ISSUER)
-        .setAudience(opts.audience ?? DEV_AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + (opts.ttlSeconds ?? 3600));
-    if (opts.sub !== undefined) jwt.setSubject(opts.sub);
-    return jwt.sign(await importJWK(key.privateJwk, ALG));
+        .sign(await importJWK(key.privateJwk, ALG));
 }
 
 function usage(): never {
