@@ -56,8 +56,17 @@ export interface ServerOptions {
     tracing: Tracing;
 }
 
+export interface RegisteredRoute {
+    method: string;
+    url: string;
+    /** Left out of the OpenAPI document (the docs page's own files). */
+    hidden: boolean;
+}
+
 export interface Server {
     readonly app: Api;
+    /** Every route registered, for the test that holds them against the OpenAPI document. */
+    readonly routes: RegisteredRoute[];
     /** Requests being served (for the shutdown log). */
     readonly inFlight: number;
     /** From now on every answer closes its connection (keep-alive clients reconnect elsewhere). */
@@ -169,8 +178,10 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
             done();
         };
     // First hook of every route, with the route template bound once (the metrics label).
+    const routes: RegisteredRoute[] = [];
     app.addHook("onRoute", (route) => {
         route.onRequest = [observe(route.url), ...hookList(route.onRequest)];
+        for (const method of hookList(route.method)) routes.push({ method, url: route.url, hidden: Boolean(route.schema?.hide) });
     });
     const observeUnmatched = observe("unmatched");
 
@@ -208,6 +219,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
 
     return {
         app,
+        routes,
         get inFlight() {
             return inFlight.size;
         },

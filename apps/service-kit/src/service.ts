@@ -11,7 +11,7 @@ import { createLogger, Logger, LogSink } from "./log";
 import { Metrics } from "./metrics";
 import { migrate, Migration, migrationsApplied } from "./migrate";
 import { sendJson } from "./resources";
-import { Api, createServer, hookList, OPENAPI_PATH } from "./server";
+import { Api, createServer, hookList, OPENAPI_PATH, RegisteredRoute } from "./server";
 import { setupTracing } from "./tracing";
 
 export interface ServiceDeps {
@@ -50,6 +50,7 @@ export interface RunningService {
     readonly url: string;
     readonly db: Db;
     readonly log: Logger;
+    readonly routes: readonly RegisteredRoute[];
     /** Resolves once migrations are applied (the service is ready). */
     readonly ready: Promise<void>;
     isReady(): boolean;
@@ -275,6 +276,7 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
         url: `http://127.0.0.1:${port}`,
         db,
         log,
+        routes: server.routes,
         ready,
         isReady: () => migrated && !stopping,
         shutdown,
