@@ -7,7 +7,7 @@
 // directory) and is created on first use. Never use it outside a developer machine.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { JWK } from "jose";
+import type { JWK } from "jose" with { "resolution-mode": "import" };
 
 export const DEV_ISSUER = "orders-platform-dev";
 export const DEV_AUDIENCE = "orders-platform";
