@@ -74,10 +74,19 @@ describe("OpenAPI documents", () => {
     });
 
     it("serve a docs page", async () => {
-        const page = await request(users.url, "GET", "/docs/");
+        const page = await request(users.url, "GET", "/docs");
         assert.equal(page.status, 200);
         assert.match(String(page.headers["content-type"]), /text\/html/);
         assert.match(page.text, /swagger/i);
+        for (const asset of ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"]) {
+            const res = await request(users.url, "GET", asset);
+            assert.equal(res.status, 200, asset);
+            assert.ok(res.text.length > 0, asset);
+        }
+        const init = await request(users.url, "GET", "/docs/init.js");
+        assert.match(init.text, /"\/openapi\.json"/);
+        assert.equal((await request(users.url, "GET", "/docs/package.json")).status, 404, "only the page's own files");
+        assert.equal((await request(users.url, "GET", "/docs/..%2Fpackage.json")).status, 404);
     });
 
     it("describe the answers the services give (success and error bodies match their schemas)", async () => {
