@@ -4,14 +4,14 @@
 import { createHash } from "node:crypto";
 import {
     Api,
+    BEARER,
     Db,
     DependencyError,
     errorResponses,
+    getByIdRoute,
     HttpError,
-    listPage,
+    listRoute,
     NotFoundError,
-    Page,
-    PageQuery,
     PATTERN_MESSAGE,
     principal,
     sendJson,
@@ -116,7 +116,7 @@ function requestHash(order: NewOrder): string {
     return createHash("sha256").update(JSON.stringify(order.items)).digest("base64url");
 }
 
-const API = { tags: ["orders"], security: [{ bearer: [] }] };
+const API = { tags: ["orders"], security: BEARER };
 
 export function orderRoutes(api: Api, db: Db, users: ProfileDirectory, keys: IdempotencyKeys): void {
     /** The first answer to the caller's key, or undefined when the key is not (or no longer) in use. */
@@ -207,44 +207,27 @@ export function orderRoutes(api: Api, db: Db, users: ProfileDirectory, keys: Ide
         },
     );
 
-    api.get(
-        "/api/orders/:id",
-        {
-            schema: {
-                ...API,
-                summary: "One of the caller's orders",
-                params: Type.Object({ id: Uuid() }),
-                response: { 200: Order, ...errorResponses([400, 401, 404, 503]) },
-            },
-        },
-        async (request, reply) => {
-            const rows = await db.query<JsonRow>(SQL.byIdFor, [request.params.id, principal(request).subject], "orders_by_id_for");
-            if (rows.length === 0) throw new NotFoundError("order");
-            return sendJson(reply, 200, rows[0].body);
-        },
-    );
+    getByIdRoute(api, "/api/orders/:id", {
+        tag: "orders",
+        summary: "One of the caller's orders",
+        item: Order,
+        resource: "order",
+        find: (id, me) => db.query<JsonRow>(SQL.byIdFor, [id, me.subject], "orders_by_id_for"),
+    });
 
-    api.get(
-        "/api/orders",
-        {
-            schema: {
-                ...API,
-                summary: "The caller's orders, oldest first",
-                querystring: Type.Composite([
-                    PageQuery,
-                    Type.Object({ userId: Type.Optional(Uuid("Only this profile's orders (only the caller's own can match)")) }),
-                ]),
-                response: { 200: Page(Order, "One page of orders"), ...errorResponses([400, 401, 503]) },
-            },
+    listRoute(api, "/api/orders", {
+        tag: "orders",
+        summary: "The caller's orders, oldest first",
+        item: Order,
+        description: "One page of orders",
+        filters: Type.Object({ userId: Type.Optional(Uuid("Only this profile's orders (only the caller's own can match)")) }),
+        errors: [400, 401, 503],
+        source: (query, me) => {
+            const userId = (query.userId as string | undefined) ?? null;
+            return {
+                first: (limit) => db.query<PagedRow>(SQL.firstPage, [me.subject, userId, limit], "orders_first_page"),
+                after: (afterId, limit) => db.query<PagedRow>(SQL.nextPage, [me.subject, userId, afterId, limit], "orders_next_page"),
+            };
         },
-        async (request, reply) => {
-            const subject = principal(request).subject;
-            const userId = request.query.userId ?? null;
-            const page = await listPage(request.query, {
-                first: (limit) => db.query<PagedRow>(SQL.firstPage, [subject, userId, limit], "orders_first_page"),
-                after: (afterId, limit) => db.query<PagedRow>(SQL.nextPage, [subject, userId, afterId, limit], "orders_next_page"),
-            });
-            return sendJson(reply, 200, page);
-        },
-    );
+    });
 }

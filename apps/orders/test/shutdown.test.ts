@@ -84,45 +84,37 @@ describe("graceful shutdown (SIGTERM)", function () {
         stub = undefined;
     });
 
-    it("orders finishes the in-flight POST with Connection: close, refuses new connections, exits 0", async () => {
-        // users answers after 800 ms, so the POST is in flight when SIGTERM arrives.
-        stub = await slowUsers(800);
+    /** orders as a real process calling a users stand-in that answers after `usersDelayMs`; resolves once ready. */
+    async function startOrders(usersDelayMs: number | "never", env: Record<string, string>): Promise<string> {
+        stub = await slowUsers(usersDelayMs);
         const port = await closedPort();
-        proc = await startProcess("orders", {
-            PORT: String(port),
-            USERS_URL: stub.url,
-            USERS_TIMEOUT_MS: "3000",
-            SHUTDOWN_GRACE_SECONDS: "10",
-        });
+        proc = await startProcess("orders", { PORT: String(port), USERS_URL: stub.url, ...env });
         const url = `http://127.0.0.1:${port}`;
         await waitReady(url);
+        return url;
+    }
+
+    it("orders finishes the in-flight POST with Connection: close, refuses new connections, exits 0", async () => {
+        // users answers after 800 ms, so the POST is in flight when SIGTERM arrives.
+        const url = await startOrders(800, { USERS_TIMEOUT_MS: "3000", SHUTDOWN_GRACE_SECONDS: "10" });
         const inFlight = request(url, "POST", "/api/orders", { body: ORDER, headers: auth });
         await new Promise((r) => setTimeout(r, 200));
         const signalled = Date.now();
-        proc.child.kill("SIGTERM");
+        proc!.child.kill("SIGTERM");
         await new Promise((r) => setTimeout(r, 100));
         await assert.rejects(request(url, "GET", "/healthz"), /ECONNREFUSED/, "no new connections after SIGTERM");
         const res = await inFlight;
         assert.equal(res.status, 201, res.text);
         assert.equal(res.headers.connection, "close");
-        const code = await proc.exited;
-        assert.equal(code, 0, proc.output());
+        const code = await proc!.exited;
+        assert.equal(code, 0, proc!.output());
         assert.ok(Date.now() - signalled < 10_000);
-        assert.match(proc.output(), /"msg":"shutting down"/);
-        assert.match(proc.output(), /"msg":"stopped"/);
+        assert.match(proc!.output(), /"msg":"shutting down"/);
+        assert.match(proc!.output(), /"msg":"stopped"/);
     });
 
     it("keep-alive clients: an idle connection is closed at SIGTERM, a busy one gets Connection: close; no request is reset", async () => {
-        stub = await slowUsers(600);
-        const port = await closedPort();
-        proc = await startProcess("orders", {
-            PORT: String(port),
-            USERS_URL: stub.url,
-            USERS_TIMEOUT_MS: "3000",
-            SHUTDOWN_GRACE_SECONDS: "10",
-        });
-        const url = `http://127.0.0.1:${port}`;
-        await waitReady(url);
+        const url = await startOrders(600, { USERS_TIMEOUT_MS: "3000", SHUTDOWN_GRACE_SECONDS: "10" });
         const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         const busyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         try {
@@ -135,14 +127,14 @@ describe("graceful shutdown (SIGTERM)", function () {
             const idleClosed = new Promise<void>((resolve) => idleSocket.once("close", () => resolve()));
             const busy = keepAliveRequest(busyAgent, url, "POST", "/api/orders", auth, ORDER);
             await new Promise((r) => setTimeout(r, 200));
-            proc.child.kill("SIGTERM");
+            proc!.child.kill("SIGTERM");
             await idleClosed; // the server closed the idle connection: the client will not send on it
             const done = await busy;
             assert.equal(done.status, 201, done.body);
             assert.equal(done.headers.connection, "close");
             // A request after the signal opens a new connection, which is refused cleanly (never reset mid-flight).
             await assert.rejects(keepAliveRequest(idleAgent, url, "GET", "/healthz", {}), /ECONNREFUSED/);
-            assert.equal(await proc.exited, 0, proc.output());
+            assert.equal(await proc!.exited, 0, proc!.output());
         } finally {
             idleAgent.destroy();
             busyAgent.destroy();
@@ -150,24 +142,15 @@ describe("graceful shutdown (SIGTERM)", function () {
     });
 
     it("a forced shutdown (grace period exceeded) exits non-zero", async () => {
-        stub = await slowUsers("never");
-        const port = await closedPort();
-        proc = await startProcess("orders", {
-            PORT: String(port),
-            USERS_URL: stub.url,
-            USERS_TIMEOUT_MS: "30000",
-            SHUTDOWN_GRACE_SECONDS: "1",
-        });
-        const url = `http://127.0.0.1:${port}`;
-        await waitReady(url);
+        const url = await startOrders("never", { USERS_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_SECONDS: "1" });
         const stuck = request(url, "POST", "/api/orders", { body: ORDER, headers: auth }).catch((err: Error) => err);
         await new Promise((r) => setTimeout(r, 200));
         const signalled = Date.now();
-        proc.child.kill("SIGTERM");
-        const code = await proc.exited;
-        assert.notEqual(code, 0, proc.output());
+        proc!.child.kill("SIGTERM");
+        const code = await proc!.exited;
+        assert.notEqual(code, 0, proc!.output());
         assert.ok(Date.now() - signalled < 5_000, `took ${Date.now() - signalled} ms`);
-        assert.match(proc.output(), /shutdown deadline reached|grace period exceeded/);
+        assert.match(proc!.output(), /shutdown deadline reached|grace period exceeded/);
         assert.ok((await stuck) instanceof Error, "the stuck request was cut off");
     });
 

@@ -5,7 +5,10 @@ import { PATTERN_MESSAGE } from "./validation";
 
 // The apps build their schemas with the same TypeBox.
 export { Type };
-export type { Static, TSchema } from "@sinclair/typebox";
+export type { Static, TObject, TSchema } from "@sinclair/typebox";
+
+/** OpenAPI security requirement of the API routes: the bearer JWT. */
+export const BEARER = [{ bearer: [] }];
 
 export const UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 

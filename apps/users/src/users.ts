@@ -3,14 +3,13 @@
 // them all. Someone else's profile answers 404, exactly like one that does not exist.
 import {
     Api,
+    BEARER,
     Db,
     errorResponses,
     ForbiddenError,
+    getByIdRoute,
     HttpError,
-    listPage,
-    NotFoundError,
-    Page,
-    PageQuery,
+    listRoute,
     PATTERN_MESSAGE,
     principal,
     sendJson,
@@ -69,7 +68,7 @@ function trimTextFields(body: unknown): void {
     for (const key of ["email", "name"]) if (typeof fields[key] === "string") fields[key] = (fields[key] as string).trim();
 }
 
-const API = { tags: ["users"], security: [{ bearer: [] }] };
+const API = { tags: ["users"], security: BEARER };
 
 export function userRoutes(api: Api, db: Db): void {
     api.post(
@@ -121,41 +120,26 @@ export function userRoutes(api: Api, db: Db): void {
         },
     );
 
-    api.get(
-        "/api/users/:id",
-        {
-            schema: {
-                ...API,
-                summary: "A profile by id: the caller's own, or anyone's for an admin",
-                params: Type.Object({ id: Uuid() }),
-                response: { 200: User, ...errorResponses([400, 401, 404, 503]) },
-            },
-        },
-        async (request, reply) => {
-            const me = principal(request);
-            const rows = await db.query<JsonRow>(SQL.byIdFor, [request.params.id, me.subject, me.admin], "users_by_id_for");
-            if (rows.length === 0) throw new NotFoundError("user");
-            return sendJson(reply, 200, rows[0].body);
-        },
-    );
+    getByIdRoute(api, "/api/users/:id", {
+        tag: "users",
+        summary: "A profile by id: the caller's own, or anyone's for an admin",
+        item: User,
+        resource: "user",
+        find: (id, me) => db.query<JsonRow>(SQL.byIdFor, [id, me.subject, me.admin], "users_by_id_for"),
+    });
 
-    api.get(
-        "/api/users",
-        {
-            schema: {
-                ...API,
-                summary: "Every profile, oldest first (admins only)",
-                querystring: PageQuery,
-                response: { 200: Page(User, "One page of profiles"), ...errorResponses([400, 401, 403, 503]) },
-            },
-        },
-        async (request, reply) => {
-            if (!principal(request).admin) throw new ForbiddenError("listing users needs the admin role");
-            const page = await listPage(request.query, {
+    listRoute(api, "/api/users", {
+        tag: "users",
+        summary: "Every profile, oldest first (admins only)",
+        item: User,
+        description: "One page of profiles",
+        errors: [400, 401, 403, 503],
+        source: (_query, me) => {
+            if (!me.admin) throw new ForbiddenError("listing users needs the admin role");
+            return {
                 first: (limit) => db.query<PagedRow>(SQL.firstPage, [limit], "users_first_page"),
                 after: (afterId, limit) => db.query<PagedRow>(SQL.nextPage, [afterId, limit], "users_next_page"),
-            });
-            return sendJson(reply, 200, page);
+            };
         },
-    );
+    });
 }
