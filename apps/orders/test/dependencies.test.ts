@@ -30,6 +30,8 @@ function usersStub(state: { mode: Mode; delayMs?: number; authorizations?: strin
 }
 
 describe("orders when users is unavailable", function () {
+    // Each test starts orders on a fresh PGlite: slow on a busy machine.
+    this.timeout(120_000);
     let orders: RunningService | undefined;
     let stub: Stub | undefined;
     let auth: Record<string, string>;
