@@ -199,7 +199,7 @@ step stack-init ok "$PULUMI" stack init smoke --non-interactive
 step up ok "$PULUMI" up --yes --non-interactive
 echo "== pulumi up"; summary up
 grep -E '^\s+(readyReplicas|jobSucceeded|passwordLength)' "$WORK/up.log" | sed 's/^/    /' || true
-COUNT="$("$PULUMI" stack export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).deployment.resources||[];console.log(r.length+" resources in state: "+[...new Set(r.map(x=>x.type))].join(", "))})')"
+COUNT="$(cd "$P" && "$PULUMI" stack export | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).deployment.resources||[];console.log(r.length+" resources in state: "+[...new Set(r.map(x=>x.type))].join(", "))})')"
 echo "    $COUNT"
 kubectl -n engine-smoke get deploy,job,svc,pods,configmap,secret,networkpolicy -o wide 2>&1 | sed 's/^/    /'
 
