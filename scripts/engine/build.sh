@@ -72,7 +72,8 @@ ensure_component() { # <component>
     dir="$ENGINE_CACHE/components/$c-$h"
     if [ -f "$dir/.complete" ]; then
         engine_log "$c: reused $dir"
-        echo "$c reused 0 $dir" >"$LOGDIR/$c.time"
+        # .complete holds the wall seconds of the build that made the entry.
+        echo "$c reused $(cat "$dir/.complete" 2>/dev/null || true) $dir" >"$LOGDIR/$c.time"
         return 0
     fi
     tmp="$dir.tmp.$$"
@@ -85,7 +86,7 @@ ensure_component() { # <component>
         return 1
     fi
     t1=$(date +%s)
-    touch "$tmp/.complete"
+    echo "$((t1 - t0))" >"$tmp/.complete"
     rm -rf "$dir" && mv "$tmp" "$dir"
     engine_log "$c: built in $((t1 - t0))s"
     echo "$c built $((t1 - t0)) $dir" >"$LOGDIR/$c.time"
@@ -150,9 +151,10 @@ EOF
     echo "orders-platform engine toolchain $KEY"
     echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores, $ENGINE_GO_VERSION, $JOBS components at a time"
     echo
-    echo "component   result   wall_s  output"
+    echo "component   result   wall_s  output   (wall_s of a reused component: its original build, if recorded)"
     for c in "${ORDER[@]}"; do
         read -r name how secs dir <"$LOGDIR/$c.time"
+        if [ "$how" = reused ] && [ ! -s "$dir/.complete" ]; then dir="$secs"; secs="?"; fi
         printf '%-11s %-8s %6s  %s\n' "$name" "$how" "$secs" "$dir"
     done
     echo "total wall time of the component builds: $((T1 - T0))s"

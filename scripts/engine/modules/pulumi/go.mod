@@ -1,10 +1,17 @@
 // Wrapper module (ours): builds the Pulumi CLI from github.com/pulumi/pulumi/pkg/v3 at the
-// version of @pulumi/pulumi in package-lock.json, plus our own Node.js language host
-// (./cmd/pulumi-language-nodejs). scripts/engine/build.sh checks that the pkg/v3 and sdk/v3
-// versions below equal the lockfile's version.
+// version of @pulumi/pulumi in package-lock.json (scripts/engine/build.sh checks that pkg/v3 and
+// sdk/v3 here equal it), plus our own Node.js language host (cmd/pulumi-language-nodejs) and
+// random provider stand-in (cmd/pulumi-resource-random).
 module orders-platform/engine/pulumi
 
 go 1.25.11
+
+require (
+	github.com/pulumi/pulumi/sdk/v3 v3.248.0
+	golang.org/x/crypto v0.53.0
+	google.golang.org/grpc v1.81.1
+	google.golang.org/protobuf v1.36.11
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -197,7 +204,6 @@ require (
 	github.com/pulumi/esc v0.25.0 // indirect
 	github.com/pulumi/inflector v0.1.1 // indirect
 	github.com/pulumi/pulumi/pkg/v3 v3.248.0 // indirect
-	github.com/pulumi/pulumi/sdk/v3 v3.248.0 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/rogpeppe/go-internal v1.14.1 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
@@ -253,7 +259,6 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0-rc.4 // indirect
 	gocloud.dev v0.46.0 // indirect
 	gocloud.dev/secrets/hashivault v0.46.0 // indirect
-	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/exp v0.0.0-20260410095643-746e56fc9e2f // indirect
 	golang.org/x/mod v0.36.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
@@ -269,8 +274,6 @@ require (
 	google.golang.org/genproto v0.0.0-20260316180232-0b37fe3546d5 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260622175928-b703f567277d // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260622175928-b703f567277d // indirect
-	google.golang.org/grpc v1.81.1 // indirect
-	google.golang.org/protobuf v1.36.11 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/frand v1.5.1 // indirect
