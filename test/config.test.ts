@@ -127,7 +127,7 @@ describe("stack config", () => {
             [
                 "a typo in a key",
                 { "apps.users.replcas": 2 },
-                /orders-platform:apps\.users\.replcas = 2: unknown key; allowed keys here: version, replicas, resources, autoscaling, canary, logLevel/,
+                /orders-platform:apps\.users\.replcas = 2: unknown key; allowed keys here: version, image, replicas, resources, autoscaling, canary, logLevel/,
             ],
             [
                 "a typo in a top-level key",
