@@ -497,7 +497,12 @@ function indexLoads(): boolean {
 }
 
 (indexLoads() ? describe : describe.skip)("cluster: switching cluster.provider (runStack, integration)", () => {
-    const GKE_OVERRIDES = { "cluster.provider": "gke", "cluster.eks": undefined, "cluster.gke": GKE, "aws:region": undefined };
+    const GKE_OVERRIDES = {
+        "cluster.provider": "gke",
+        "cluster.eks": undefined,
+        "cluster.gke": { ...GKE, masterAuthorizedCidrs: ["198.51.100.0/24"] },
+        "aws:region": undefined,
+    };
     const IMAGE = /^(?<repo>[^@\s]+):(?<tag>[^@:/\s]+)@sha256:[a-f0-9]{64}$/;
 
     /** Kubernetes objects outside the Cluster component, with cloud-specific values abstracted. */
