@@ -233,7 +233,14 @@ describe("cluster: EKS", () => {
         const ng = run.get("aws:eks/nodeGroup:NodeGroup", "cluster-nodes");
         assert.deepEqual(ng.inputs.scalingConfig, { minSize: 3, maxSize: 10, desiredSize: 3 });
         assert.deepEqual(ng.inputs.instanceTypes, ["m6i.xlarge", "m6a.xlarge"]);
-        assert.equal(ng.inputs.diskSize, 100);
+        assert.equal(ng.inputs.diskSize, undefined, "the launch template sizes the root volume");
+        const lt = run.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes");
+        assert.deepEqual(ng.inputs.launchTemplate, { id: "cluster-nodes-id", version: "1" });
+        // IMDSv2 only, and one hop: pods cannot reach the node role's credentials.
+        assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+        assert.deepEqual(lt.inputs.blockDeviceMappings, [
+            { deviceName: "/dev/xvda", ebs: { volumeSize: 100, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+        ]);
         assert.deepEqual(ng.inputs.subnetIds, ["cluster-private-0-id", "cluster-private-1-id", "cluster-private-2-id"]);
         assert.equal(ng.protect, true);
         assert.ok(ng.dependsOn.includes(urnOf(run.get("aws:eks/addon:Addon", "cluster-vpc-cni"))), "CNI before nodes");

@@ -85,6 +85,15 @@ const POD_SECURITY = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
+/** The node-exporter chart's own pod security context (nobody), plus the runtime's seccomp profile. */
+const NODE_EXPORTER_POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: 65534,
+    runAsGroup: 65534,
+    fsGroup: 65534,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
 /** A route tree that only groups and silences: receivers are added per installation. */
 export function alertmanagerConfig(): Values {
     return {
@@ -228,7 +237,13 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
             },
         },
         "kube-state-metrics": { resources: HELPER_RESOURCES.kubeStateMetrics, collectors: [...KUBE_STATE_METRICS_COLLECTORS] },
-        "prometheus-node-exporter": { resources: HELPER_RESOURCES.nodeExporter },
+        "prometheus-node-exporter": {
+            resources: HELPER_RESOURCES.nodeExporter,
+            // It needs the host's network, PIDs and filesystem (its one policy exemption), but no
+            // capability, no privilege escalation and no syscalls beyond the runtime's default.
+            securityContext: { ...NODE_EXPORTER_POD_SECURITY },
+            containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        },
         grafana: grafanaValues(config),
     };
 }
