@@ -50,7 +50,12 @@ const istio = config.mesh.enabled
     : undefined;
 
 // --- authentication: the stack's issuer, or (dev) a signing key the program creates ----------
-const localIssuer = config.auth.localIssuer ? new LocalIssuer("local-issuer", { audience: config.auth.audiences[0] }) : undefined;
+const localIssuer = config.auth.localIssuer
+    ? new LocalIssuer("local-issuer", {
+          audience: config.auth.audiences[0],
+          claims: { user: config.auth.userClaim, roles: config.auth.rolesClaim, canary: config.auth.canaryClaim },
+      })
+    : undefined;
 const auth = tokenVerification(config.auth, localIssuer);
 
 // --- observability -----------------------------------------------------------

@@ -8,6 +8,14 @@ import { LOCAL_ISSUER, LOCAL_KEY_ALGORITHM, publicJwks } from "./authSpec";
 export interface LocalIssuerArgs {
     /** Audience the minted tokens carry (the first configured one). */
     audience: string;
+    /** Claim names the edge and the apps read (auth config), so minted tokens carry them. */
+    claims: LocalIssuerClaims;
+}
+
+export interface LocalIssuerClaims {
+    user: string;
+    roles: string;
+    canary: { name: string; value: string };
 }
 
 /** What `npm run token` needs to mint a token (stack output `devAuth`). */
@@ -16,6 +24,7 @@ export interface LocalIssuerOutput {
     audience: string;
     algorithm: string;
     keyId: string;
+    claims: LocalIssuerClaims;
     /** PKCS#8 PEM; a Pulumi secret. */
     privateKeyPem: string;
 }
@@ -38,6 +47,7 @@ export class LocalIssuer extends pulumi.ComponentResource {
                 audience: args.audience,
                 algorithm: LOCAL_KEY_ALGORITHM,
                 keyId,
+                claims: args.claims,
                 privateKeyPem,
             })),
         );

@@ -24,7 +24,7 @@ import {
 } from "../../components/workloads/networkPolicySpec";
 import { clusterNetwork } from "../../components/cluster/network";
 import { EDGE_NODE_PORTS } from "../../components/cluster/types";
-import { edgeUrl, ingressSpec, traefikValues } from "../../components/workloads/ingressSpec";
+import { edgeUrl, ingressSpec, traefikDynamicConfig, traefikValues } from "../../components/workloads/ingressSpec";
 import {
     backupCronJobSpec,
     bootstrapJobName,
@@ -504,6 +504,23 @@ describe("workloads: NetworkPolicies from the graph", () => {
 });
 
 describe("workloads: ingress edge specs", () => {
+    it("rate-limits every request per client on both entry points with a file-provider middleware (no Traefik CRDs), 429 above it", () => {
+        const limited = edgeSchema.parse({ host: "localhost", rateLimit: { requestsPerSecond: 5, burst: 10 } });
+        const values = traefikValues(limited, { type: "LoadBalancer" }) as any;
+        assert.deepEqual(values.providers.file, {
+            enabled: true,
+            watch: false,
+            content: { http: { middlewares: { "edge-rate-limit": { rateLimit: { average: 5, period: "1s", burst: 10 } } } } },
+        });
+        for (const port of ["web", "websecure"]) assert.deepEqual(values.ports[port].http, { middlewares: ["edge-rate-limit@file"] });
+        assert.equal(values.providers.kubernetesCRD.enabled, false);
+        const behindProxy = traefikDynamicConfig({ ...limited.rateLimit, trustedProxies: 1 }) as any;
+        assert.deepEqual(behindProxy.http.middlewares["edge-rate-limit"].rateLimit.sourceCriterion, { ipStrategy: { depth: 1 } });
+        const off = traefikValues(edgeSchema.parse({ host: "localhost", rateLimit: { enabled: false } }), { type: "LoadBalancer" }) as any;
+        assert.deepEqual(off.providers.file, { enabled: false });
+        assert.equal(off.ports.web.http, undefined);
+    });
+
     const edge = edgeSchema.parse({
         host: "orders.example.com",
         tls: { enabled: true, secretName: "orders-edge-tls" },
@@ -540,6 +557,7 @@ describe("workloads: ingress edge specs", () => {
         assert.equal(values.ports.websecure.nodePort, EDGE_NODE_PORTS.https);
         assert.equal(values.providers.kubernetesCRD.enabled, false);
         assert.equal(values.providers.kubernetesIngress.enabled, true);
+        assert.deepEqual(values.providers.kubernetesIngress.namespaces, ["orders-apps"], "watches only the app namespace");
         assert.equal(values.podSecurityContext.runAsNonRoot, true);
         assert.ok(values.resources.limits.cpu && values.resources.limits.memory);
         assert.equal(
