@@ -8,7 +8,15 @@ import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
 import { Observability } from "./components/observability";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
+import {
+    AppNamespaces,
+    IngressEdge,
+    MicroService,
+    NetworkPolicies,
+    networkPolicyOptions,
+    Postgres,
+    upstreamUrls,
+} from "./components/workloads";
 
 const { config, catalog } = loadStackConfig();
 const { environment } = config;
@@ -166,13 +174,7 @@ new NetworkPolicies(
         environment,
         graph,
         catalog,
-        meshEnabled: config.mesh.enabled,
-        tracing: config.observability.jaeger.enabled,
-        backupTarget: cluster.backupTarget.kind,
-        monitoring: config.observability.prometheus.enabled ? { grafana: config.observability.grafana.enabled } : undefined,
-        edgeController: !config.mesh.enabled && config.edge.installController,
-        network: cluster.network,
-        jwksFetch: auth.jwksUri !== undefined,
+        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind),
         namespaces: {
             [namespaces.appNamespaceName]: namespaces.appNamespace,
             [namespaces.dataNamespaceName]: namespaces.dataNamespace,

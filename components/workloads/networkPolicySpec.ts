@@ -4,6 +4,7 @@
 // platform's own edges (mesh, monitoring, tracing, the edge controller) from platformEdges().
 import type * as k8s from "@pulumi/kubernetes";
 import type { Peer, TrafficEdge } from "../appGraph";
+import type { StackConfig } from "../config";
 import { PRIVATE_RANGES, type ClusterNetwork } from "../cluster/network";
 import { CNI_POD_LABELS, GATEWAY_SELECTOR, ISTIOD_POD_LABELS } from "../mesh/istioValues";
 import {
@@ -105,6 +106,23 @@ export interface PolicyObject {
     namespace: string;
     spec: NetworkPolicySpec;
     reason: string;
+}
+
+/** The options of a stack: which platform namespaces it has and what its pods reach. */
+export function networkPolicyOptions(
+    config: StackConfig,
+    network: NetworkPolicyOptions["network"],
+    backupTarget: NetworkPolicyOptions["backupTarget"],
+): NetworkPolicyOptions {
+    return {
+        meshEnabled: config.mesh.enabled,
+        tracing: config.observability.jaeger.enabled,
+        backupTarget,
+        monitoring: config.observability.prometheus.enabled ? { grafana: config.observability.grafana.enabled } : undefined,
+        edgeController: !config.mesh.enabled && config.edge.installController,
+        network,
+        jwksFetch: !config.auth.localIssuer && config.auth.jwksUri !== undefined,
+    };
 }
 
 /** Every namespace whose pods these policies lock down, for the given stack. */

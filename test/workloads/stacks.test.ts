@@ -7,7 +7,7 @@ import { trafficGraph } from "../../components/appGraph";
 import { PROJECT_ROOT, ProgramRun, runStack, SHIPPED_STACKS } from "../harness";
 import { catalog, POD_KINDS, podTemplate, stackConfig } from "./fixtures";
 import { allContainers, allowedFlows, containerProblems, expectedFlows } from "./rules";
-import { allEdges, NetworkPolicyOptions } from "../../components/workloads/networkPolicySpec";
+import { allEdges, networkPolicyOptions } from "../../components/workloads/networkPolicySpec";
 import { clusterNetwork } from "../../components/cluster/network";
 
 const OTHER_AREAS = ["cluster", "images", "mesh", "observability"];
@@ -69,15 +69,7 @@ describe("workloads in the full program (runStack)", function () {
                 const policies = run
                     .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                     .map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
-                const options: NetworkPolicyOptions = {
-                    meshEnabled: config.mesh.enabled,
-                    tracing: config.observability.jaeger.enabled,
-                    backupTarget,
-                    monitoring: config.observability.prometheus.enabled ? { grafana: config.observability.grafana.enabled } : undefined,
-                    edgeController: !config.mesh.enabled && config.edge.installController,
-                    network: clusterNetwork(config.cluster),
-                    jwksFetch: config.auth.jwksUri !== undefined,
-                };
+                const options = networkPolicyOptions(config, clusterNetwork(config.cluster), backupTarget);
                 const actual = allowedFlows(policies, catalog, options);
                 const expected = expectedFlows(allEdges(graph, options), options);
                 assert.deepEqual([...actual.ingress].sort(), [...expected.ingress].sort());
