@@ -221,59 +221,50 @@ export function graphEdges(graph: TrafficEdge[]): NetEdge[] {
 /** What the app and data pods need besides the app graph. Every entry is documented in its reason. */
 export function infrastructureEdges(graph: TrafficEdge[], options: NetworkPolicyOptions): NetEdge[] {
     const edges: NetEdge[] = [];
+    const add = (from: NetPeer, to: NetPeer, ports: NetPort[], reason: string) => edges.push({ from, to, ports, reason });
     for (const namespace of [APP_NAMESPACE, DATA_NAMESPACE]) {
         const all: NetPeer = { kind: "namespace", namespace };
-        edges.push({ from: all, to: { kind: "dns" }, ports: DNS, reason: "DNS lookups" });
+        add(all, { kind: "dns" }, DNS, "DNS lookups");
         if (options.meshEnabled) {
-            edges.push({
-                from: all,
-                to: { kind: "istiod" },
-                ports: tcp(ISTIOD_XDS_PORT),
-                reason: "sidecars fetch config and certificates from istiod",
-            });
-            edges.push({
-                from: { kind: "prometheus" },
-                to: all,
-                ports: tcp(ISTIO_MERGED_METRICS_PORT, ISTIO_HEALTH_PORT),
-                reason: "Prometheus scrapes the sidecars' merged metrics and health",
-            });
+            add(all, { kind: "istiod" }, tcp(ISTIOD_XDS_PORT), "sidecars fetch config and certificates from istiod");
+            add(
+                { kind: "prometheus" },
+                all,
+                tcp(ISTIO_MERGED_METRICS_PORT, ISTIO_HEALTH_PORT),
+                "Prometheus scrapes the sidecars' merged metrics and health",
+            );
         }
         if (options.tracing && (namespace === APP_NAMESPACE || options.meshEnabled)) {
-            edges.push({
-                from: all,
-                to: { kind: "tracing" },
-                ports: namespace === APP_NAMESPACE ? tcp(OTLP_GRPC_PORT, OTLP_HTTP_PORT) : tcp(OTLP_GRPC_PORT),
-                reason:
-                    namespace === APP_NAMESPACE
-                        ? "apps and their sidecars export OTLP traces to Jaeger"
-                        : "sidecars export OTLP traces to Jaeger",
-            });
+            // The apps export OTLP/HTTP themselves; sidecars use OTLP/gRPC.
+            if (namespace === APP_NAMESPACE) {
+                add(all, { kind: "tracing" }, tcp(OTLP_GRPC_PORT, OTLP_HTTP_PORT), "apps and their sidecars export OTLP traces to Jaeger");
+            } else add(all, { kind: "tracing" }, tcp(OTLP_GRPC_PORT), "sidecars export OTLP traces to Jaeger");
         }
     }
     if (options.jwksFetch) {
-        edges.push({
-            from: { kind: "namespace", namespace: APP_NAMESPACE },
-            to: { kind: "ipBlock", name: "internet", ...INTERNET },
-            ports: tcp(443),
-            reason: "apps fetch the token issuer's signing keys (auth.jwksUri) over HTTPS",
-        });
+        add(
+            { kind: "namespace", namespace: APP_NAMESPACE },
+            { kind: "ipBlock", name: "internet", ...INTERNET },
+            tcp(443),
+            "apps fetch the token issuer's signing keys (auth.jwksUri) over HTTPS",
+        );
     }
     const backups = graph.some((e) => e.from.kind === "backup");
     if (backups && options.backupTarget !== "volume") {
-        edges.push({
-            from: { kind: "backup" },
-            to: { kind: "ipBlock", name: "object-storage", ...INTERNET },
-            ports: tcp(443),
-            reason: `backup upload to ${options.backupTarget === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
-        });
+        add(
+            { kind: "backup" },
+            { kind: "ipBlock", name: "object-storage", ...INTERNET },
+            tcp(443),
+            `backup upload to ${options.backupTarget === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
+        );
         if (options.backupTarget === "gcs") {
             for (const m of GKE_METADATA) {
-                edges.push({
-                    from: { kind: "backup" },
-                    to: { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidrs: [m.cidr] },
-                    ports: tcp(m.port),
-                    reason: "Workload Identity tokens from the GKE metadata server",
-                });
+                add(
+                    { kind: "backup" },
+                    { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidrs: [m.cidr] },
+                    tcp(m.port),
+                    "Workload Identity tokens from the GKE metadata server",
+                );
             }
         }
     }
@@ -292,85 +283,54 @@ export function platformEdges(options: NetworkPolicyOptions): NetEdge[] {
     const nodes: NetPeer = { kind: "ipBlock", name: "nodes", cidrs: network.nodes.cidrs };
     const apiPorts = tcp(...network.apiServer.ports);
     const edges: NetEdge[] = [];
-    const dns = (namespace: string) =>
-        edges.push({ from: { kind: "namespace", namespace }, to: { kind: "dns" }, ports: DNS, reason: "DNS lookups" });
-    const api = (from: NetPeer, reason: string) => edges.push({ from, to: apiServer, ports: apiPorts, reason });
+    const add = (from: NetPeer, to: NetPeer, ports: NetPort[], reason: string) => edges.push({ from, to, ports, reason });
+    const dns = (namespace: string) => add({ kind: "namespace", namespace }, { kind: "dns" }, DNS, "DNS lookups");
+    const api = (from: NetPeer, reason: string) => add(from, apiServer, apiPorts, reason);
     const edge: NetPeer = { kind: "edge" };
 
     if (options.meshEnabled) {
         dns(ISTIO_NAMESPACE);
         dns(GATEWAY_NAMESPACE);
         api({ kind: "istiod" }, "istiod watches services, endpoints and Istio config");
-        edges.push({
-            from: apiServer,
-            to: { kind: "istiod" },
-            ports: tcp(ISTIOD_WEBHOOK_PORT),
-            reason: "the API server calls istiod's injection and validation webhooks",
-        });
+        add(apiServer, { kind: "istiod" }, tcp(ISTIOD_WEBHOOK_PORT), "the API server calls istiod's injection and validation webhooks");
         if (options.jwksFetch) {
-            edges.push({
-                from: { kind: "istiod" },
-                to: { kind: "ipBlock", name: "internet", ...INTERNET },
-                ports: tcp(443),
-                reason: "istiod fetches the token issuer's signing keys (auth.jwksUri) for the gateway",
-            });
+            add(
+                { kind: "istiod" },
+                { kind: "ipBlock", name: "internet", ...INTERNET },
+                tcp(443),
+                "istiod fetches the token issuer's signing keys (auth.jwksUri) for the gateway",
+            );
         }
-        edges.push({
-            from: { kind: "anywhere" },
-            to: edge,
-            ports: tcp(...GATEWAY_PORTS, ISTIO_HEALTH_PORT),
-            reason: "public HTTP(S) and the load balancer's health checks",
-        });
-        edges.push({
-            from: edge,
-            to: { kind: "istiod" },
-            ports: tcp(ISTIOD_XDS_PORT),
-            reason: "the gateway fetches config and certificates from istiod",
-        });
+        add({ kind: "anywhere" }, edge, tcp(...GATEWAY_PORTS, ISTIO_HEALTH_PORT), "public HTTP(S) and the load balancer's health checks");
+        add(edge, { kind: "istiod" }, tcp(ISTIOD_XDS_PORT), "the gateway fetches config and certificates from istiod");
         api({ kind: "istioCni" }, "the CNI node agent watches the pods of its node");
         if (options.monitoring) {
-            edges.push({
-                from: { kind: "prometheus" },
-                to: { kind: "istiod" },
-                ports: tcp(ISTIOD_MONITORING_PORT),
-                reason: "Prometheus scrapes istiod",
-            });
-            edges.push({
-                from: { kind: "prometheus" },
-                to: edge,
-                ports: tcp(ISTIO_MERGED_METRICS_PORT),
-                reason: "Prometheus scrapes the gateway's Envoy",
-            });
+            add({ kind: "prometheus" }, { kind: "istiod" }, tcp(ISTIOD_MONITORING_PORT), "Prometheus scrapes istiod");
+            add({ kind: "prometheus" }, edge, tcp(ISTIO_MERGED_METRICS_PORT), "Prometheus scrapes the gateway's Envoy");
         }
         if (options.tracing) {
-            edges.push({
-                from: edge,
-                to: { kind: "tracing" },
-                ports: tcp(OTLP_GRPC_PORT),
-                reason: "the gateway exports OTLP traces to Jaeger",
-            });
+            add(edge, { kind: "tracing" }, tcp(OTLP_GRPC_PORT), "the gateway exports OTLP traces to Jaeger");
         }
     } else if (options.edgeController) {
         dns(INGRESS_NAMESPACE);
-        edges.push({ from: { kind: "anywhere" }, to: edge, ports: tcp(...TRAEFIK_PORTS), reason: "public HTTP(S) to Traefik" });
+        add({ kind: "anywhere" }, edge, tcp(...TRAEFIK_PORTS), "public HTTP(S) to Traefik");
         api(edge, "Traefik watches Ingresses, Services and EndpointSlices");
     }
 
     if (options.monitoring) {
         dns(MONITORING_NAMESPACE);
         const prometheus: NetPeer = { kind: "prometheus" };
-        const scrape = (to: NetPeer, ports: number[], what: string) =>
-            edges.push({ from: prometheus, to, ports: tcp(...ports), reason: `Prometheus scrapes ${what}` });
+        const scrape = (to: NetPeer, ports: number[], what: string) => add(prometheus, to, tcp(...ports), `Prometheus scrapes ${what}`);
         api(prometheus, "Prometheus discovers targets and scrapes the API server");
         scrape(nodes, [KUBELET_PORT, NODE_EXPORTER_PORT], "the kubelets (cAdvisor) and node-exporter on the nodes");
         scrape({ kind: "dns" }, [DNS_METRICS_PORT], "CoreDNS");
         scrape(prometheus, [PROMETHEUS_PORT, RELOADER_PORT], "itself and its config reloader");
-        edges.push({
-            from: prometheus,
-            to: { kind: "alertmanager" },
-            ports: tcp(ALERTMANAGER_PORT, RELOADER_PORT),
-            reason: "Prometheus sends alerts to Alertmanager and scrapes it and its config reloader",
-        });
+        add(
+            prometheus,
+            { kind: "alertmanager" },
+            tcp(ALERTMANAGER_PORT, RELOADER_PORT),
+            "Prometheus sends alerts to Alertmanager and scrapes it and its config reloader",
+        );
         scrape({ kind: "prometheusOperator" }, [OPERATOR_PORT], "the operator");
         scrape({ kind: "kubeStateMetrics" }, [KUBE_STATE_METRICS_PORT], "kube-state-metrics");
         api({ kind: "prometheusOperator" }, "the operator manages Prometheus, Alertmanager and their config");
@@ -378,21 +338,11 @@ export function platformEdges(options: NetworkPolicyOptions): NetEdge[] {
         if (options.monitoring.grafana) {
             const grafana: NetPeer = { kind: "grafana" };
             scrape(grafana, [GRAFANA_PORT], "Grafana");
-            edges.push({ from: grafana, to: prometheus, ports: tcp(PROMETHEUS_PORT), reason: "Grafana queries Prometheus" });
-            edges.push({
-                from: grafana,
-                to: { kind: "alertmanager" },
-                ports: tcp(ALERTMANAGER_PORT),
-                reason: "Grafana's Alertmanager data source",
-            });
+            add(grafana, prometheus, tcp(PROMETHEUS_PORT), "Grafana queries Prometheus");
+            add(grafana, { kind: "alertmanager" }, tcp(ALERTMANAGER_PORT), "Grafana's Alertmanager data source");
             api(grafana, "Grafana's sidecars load dashboards and data sources from ConfigMaps in monitoring");
             if (options.tracing) {
-                edges.push({
-                    from: grafana,
-                    to: { kind: "tracing" },
-                    ports: tcp(JAEGER_QUERY_PORT),
-                    reason: "Grafana's Jaeger data source",
-                });
+                add(grafana, { kind: "tracing" }, tcp(JAEGER_QUERY_PORT), "Grafana's Jaeger data source");
             }
         }
         if (options.tracing) scrape({ kind: "tracing" }, [JAEGER_METRICS_PORT], "Jaeger");
