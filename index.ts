@@ -2,12 +2,21 @@
 // Each step is a component; this file only wires their outputs together.
 import * as pulumi from "@pulumi/pulumi";
 import { trafficGraph } from "./components/appGraph";
+import { LocalIssuer, tokenVerification } from "./components/auth";
 import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
 import { Observability } from "./components/observability";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
+import {
+    AppNamespaces,
+    IngressEdge,
+    MicroService,
+    NetworkPolicies,
+    networkPolicyOptions,
+    Postgres,
+    upstreamUrls,
+} from "./components/workloads";
 
 const { config, catalog } = loadStackConfig();
 const { environment } = config;
@@ -34,8 +43,28 @@ const images = new AppImages("images", {
 
 // --- mesh control plane ------------------------------------------------------
 const istio = config.mesh.enabled
-    ? new Istio("istio", { environment, config: config.mesh, topology: cluster.topology, chart: config.charts.istio }, k8sOpts)
+    ? new Istio(
+          "istio",
+          {
+              environment,
+              config: config.mesh,
+              topology: cluster.topology,
+              network: cluster.network,
+              rateLimit: config.edge.rateLimit,
+              chart: config.charts.istio,
+          },
+          k8sOpts,
+      )
     : undefined;
+
+// --- authentication: the stack's issuer, or (dev) a signing key the program creates ----------
+const localIssuer = config.auth.localIssuer
+    ? new LocalIssuer("local-issuer", {
+          audience: config.auth.audiences[0],
+          claims: { user: config.auth.userClaim, roles: config.auth.rolesClaim, canary: config.auth.canaryClaim },
+      })
+    : undefined;
+const auth = tokenVerification(config.auth, localIssuer);
 
 // --- observability -----------------------------------------------------------
 const observability = new Observability(
@@ -70,7 +99,6 @@ const database = new Postgres(
         storageClassName: cluster.storageClassName,
         backupTarget: cluster.backupTarget,
         protect,
-        meshEnabled: config.mesh.enabled,
         images: config.images,
     },
     k8sOpts,
@@ -92,6 +120,7 @@ for (const facts of catalog.values()) {
                 ...upstreamUrls(facts, catalog, namespaces.appNamespaceName),
                 ...(observability.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint } : {}),
             },
+            auth,
             meshEnabled: config.mesh.enabled,
             topology: cluster.topology,
         },
@@ -105,20 +134,6 @@ const graph = trafficGraph(catalog, {
     backups: config.database.backup.enabled,
 });
 
-new NetworkPolicies(
-    "network-policies",
-    {
-        environment,
-        graph,
-        catalog,
-        meshEnabled: config.mesh.enabled,
-        namespaces,
-        tracing: config.observability.jaeger.enabled,
-        backupTarget: cluster.backupTarget.kind,
-    },
-    k8sOpts,
-);
-
 const edge = istio
     ? new MeshTraffic(
           "mesh-traffic",
@@ -131,6 +146,7 @@ const edge = istio
               graph,
               namespaces,
               istio,
+              auth,
               publicPorts: cluster.edgeHostPorts,
               tracing: config.observability.jaeger.enabled,
           },
@@ -151,6 +167,25 @@ const edge = istio
           { ...k8sOpts, dependsOn: Object.values(services) },
       );
 
+// --- NetworkPolicies: default deny in every namespace the program owns, then exactly the allows -----
+new NetworkPolicies(
+    "network-policies",
+    {
+        environment,
+        graph,
+        catalog,
+        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind),
+        namespaces: {
+            [namespaces.appNamespaceName]: namespaces.appNamespace,
+            [namespaces.dataNamespaceName]: namespaces.dataNamespace,
+            ...(istio?.namespaces ?? {}),
+            ...observability.namespaces,
+            ...(edge instanceof IngressEdge ? edge.namespaces : {}),
+        },
+    },
+    k8sOpts,
+);
+
 // --- stack outputs ---------------------------------------------------------
 export const stackEnvironment = environment;
 export const clusterProvider = config.cluster.provider;
@@ -159,6 +194,8 @@ export const edgeUrl = edge.url;
 export const grafanaUrl = observability.grafanaUrl;
 export const jaegerUrl = observability.jaegerUrl;
 export const imageRefs = images.refs;
+/** dev: what `npm run token` needs to sign tokens for this stack (the private key is a secret). */
+export const devAuth = localIssuer?.signing;
 export const appVersions = Object.fromEntries(
     Object.entries(config.apps).map(([name, app]) => [
         name,

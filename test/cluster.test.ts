@@ -233,7 +233,14 @@ describe("cluster: EKS", () => {
         const ng = run.get("aws:eks/nodeGroup:NodeGroup", "cluster-nodes");
         assert.deepEqual(ng.inputs.scalingConfig, { minSize: 3, maxSize: 10, desiredSize: 3 });
         assert.deepEqual(ng.inputs.instanceTypes, ["m6i.xlarge", "m6a.xlarge"]);
-        assert.equal(ng.inputs.diskSize, 100);
+        assert.equal(ng.inputs.diskSize, undefined, "the launch template sizes the root volume");
+        const lt = run.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes");
+        assert.deepEqual(ng.inputs.launchTemplate, { id: "cluster-nodes-id", version: "1" });
+        // IMDSv2 only, and one hop: pods cannot reach the node role's credentials.
+        assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+        assert.deepEqual(lt.inputs.blockDeviceMappings, [
+            { deviceName: "/dev/xvda", ebs: { volumeSize: 100, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+        ]);
         assert.deepEqual(ng.inputs.subnetIds, ["cluster-private-0-id", "cluster-private-1-id", "cluster-private-2-id"]);
         assert.equal(ng.protect, true);
         assert.ok(ng.dependsOn.includes(urnOf(run.get("aws:eks/addon:Addon", "cluster-vpc-cni"))), "CNI before nodes");
@@ -497,7 +504,12 @@ function indexLoads(): boolean {
 }
 
 (indexLoads() ? describe : describe.skip)("cluster: switching cluster.provider (runStack, integration)", () => {
-    const GKE_OVERRIDES = { "cluster.provider": "gke", "cluster.eks": undefined, "cluster.gke": GKE, "aws:region": undefined };
+    const GKE_OVERRIDES = {
+        "cluster.provider": "gke",
+        "cluster.eks": undefined,
+        "cluster.gke": { ...GKE, masterAuthorizedCidrs: ["198.51.100.0/24"] },
+        "aws:region": undefined,
+    };
     const IMAGE = /^(?<repo>[^@\s]+):(?<tag>[^@:/\s]+)@sha256:[a-f0-9]{64}$/;
 
     /** Kubernetes objects outside the Cluster component, with cloud-specific values abstracted. */
@@ -543,9 +555,11 @@ function indexLoads(): boolean {
     it("EKS -> GKE changes nothing downstream but the provider, the registry and the default StorageClass", async () => {
         const eks = await runStack("staging");
         const gke = await runStack("staging", GKE_OVERRIDES);
-        // Backup credentials and egress differ by design (IRSA + S3 vs Workload Identity + GCS and
-        // the GKE metadata server); everything else must be identical.
-        const backupSpecific = (o: { key: string }) => /backup/i.test(o.key);
+        // By design: backup credentials and egress (IRSA + S3 vs Workload Identity + GCS and the GKE
+        // metadata server), the Istio charts' platform profile (GKE has one), and NetworkPolicies
+        // naming the cluster's API server and node addresses. Everything else must be identical.
+        const backupSpecific = (o: { key: string }) =>
+            /backup/i.test(o.key) || /helm\.sh\/v4:Chart\/istio/.test(o.key) || /NetworkPolicy\/.*-(apiserver|nodes)-/.test(o.key);
         const a = downstream(eks, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/", "gp3").filter(
             (o) => !backupSpecific(o),
         );

@@ -17,7 +17,9 @@ import {
     eksSupportWarning,
     gp3StorageClass,
     irsaAssumeRolePolicy,
+    NODE_METADATA_OPTIONS,
     NODE_ROLE_POLICIES,
+    nodeRootVolume,
     serviceAssumeRolePolicy,
     subnetLayout,
     VPC_CNI_CONFIGURATION,
@@ -225,6 +227,16 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     const nodeRolePolicies = NODE_ROLE_POLICIES.map(
         (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${policyName(arn)}`, { role: nodeRole.name, policyArn: arn }, opts),
     );
+    const nodeTemplate = new aws.ec2.LaunchTemplate(
+        `${name}-nodes`,
+        {
+            description: `${clusterName} nodes: IMDSv2 with hop limit 1, encrypted gp3 root volume`,
+            metadataOptions: { ...NODE_METADATA_OPTIONS },
+            blockDeviceMappings: [nodeRootVolume(cfg.nodeGroup.diskSizeGiB)],
+            updateDefaultVersion: true,
+        },
+        opts,
+    );
     const nodeGroup = new aws.eks.NodeGroup(
         `${name}-nodes`,
         {
@@ -234,7 +246,7 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             instanceTypes: cfg.nodeGroup.instanceTypes,
             amiType: "AL2023_x86_64_STANDARD",
             capacityType: "ON_DEMAND",
-            diskSize: cfg.nodeGroup.diskSizeGiB,
+            launchTemplate: { id: nodeTemplate.id, version: nodeTemplate.latestVersion.apply(String) },
             scalingConfig: { minSize: cfg.nodeGroup.minSize, maxSize: cfg.nodeGroup.maxSize, desiredSize: cfg.nodeGroup.desiredSize },
             updateConfig: { maxUnavailable: 1 },
             labels: { "orders-platform/node-group": "default" },

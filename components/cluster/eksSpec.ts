@@ -183,3 +183,17 @@ export function eksSupportWarning(
         ? `${key} = ${version}: standard support ended on ${ends}; ${consequence}. Move to a newer minor.`
         : `${key} = ${version}: standard support ends on ${ends} (${daysLeft} days); ${consequence}. Plan the upgrade.`;
 }
+
+/**
+ * Instance metadata of the nodes: IMDSv2 only, one hop. Pods sit one network hop behind the node,
+ * so with a hop limit of 1 they cannot fetch the node role's credentials (they use IRSA).
+ */
+export const NODE_METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } as const;
+
+/** Root volume of AL2023 nodes (a launch template replaces the node group's diskSize). */
+export function nodeRootVolume(sizeGiB: number) {
+    return {
+        deviceName: "/dev/xvda",
+        ebs: { volumeSize: sizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+    };
+}

@@ -194,7 +194,8 @@ const eksSchema = z.strictObject({
     adminPrincipalArns: z
         .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" }))
         .default([]),
-    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** Who may reach the public API endpoint; staging and prod must set it (components/config/defaults.ts). */
+    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
     /** NAT gateways for node egress: one shared (cheaper) or one per AZ (survives an AZ outage). */
@@ -213,7 +214,8 @@ const gkeSchema = z.strictObject({
     subnetCidr: pattern(CIDR, "a CIDR").default("10.10.0.0/20"),
     podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
-    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** Who may reach the control plane; staging and prod must set it (components/config/defaults.ts). */
+    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /** /28 of the control plane's private endpoint; it must reach the nodes' webhook ports. */
     masterCidr: pattern(/^(\d{1,3}\.){3}\d{1,3}\/28$/, 'a /28 CIDR like "172.16.0.0/28"').default("172.16.0.0/28"),
 });
@@ -352,6 +354,106 @@ export const meshSchema = z.strictObject({
 });
 export type MeshConfig = z.infer<typeof meshSchema>;
 
+/** A JWT claim name as Istio and the apps address it (no dots: nested claims are not supported). */
+const CLAIM = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const claim = () => pattern(CLAIM, 'a JWT claim name like "sub" or "roles"');
+/** Members of a JWK that only a private key has: an inline JWKS must never carry them. */
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/** Problem with an inline JWKS (JSON text), or undefined when it is a usable public key set. */
+export function jwksProblem(text: string): string | undefined {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        return 'must be a JSON Web Key Set like {"keys":[{"kty":"EC",...}]}';
+    }
+    const keys = (parsed as { keys?: unknown })?.keys;
+    if (!Array.isArray(keys) || keys.length === 0) return 'must be a JSON Web Key Set with a non-empty "keys" array';
+    for (const [i, key] of keys.entries()) {
+        if (typeof key !== "object" || key === null || typeof (key as { kty?: unknown }).kty !== "string") {
+            return `keys[${i}] must be a JSON Web Key with a "kty"`;
+        }
+        const secret = PRIVATE_JWK_MEMBERS.filter((m) => m in key);
+        if (secret.length > 0) return `keys[${i}] holds private key material (${secret.join(", ")}); give only the public keys`;
+    }
+    return undefined;
+}
+
+export const authSchema = z
+    .strictObject({
+        /**
+         * The program creates a signing key and is the issuer itself (dev): no identity provider
+         * needed; `npm run token` mints tokens from the key in the stack's state.
+         */
+        localIssuer: bool().default(false),
+        /** `iss` of accepted tokens, e.g. "https://auth.example.com/". */
+        issuer: pattern(/^https:\/\/[^\s/]+(\/\S*)?$/, 'an https issuer URL like "https://auth.example.com/"').optional(),
+        /** Where the issuer publishes its signing keys (JWKS). Exactly one of jwksUri and jwks. */
+        jwksUri: pattern(/^https:\/\/[^\s/]+\/\S*$/, 'an https URL like "https://auth.example.com/.well-known/jwks.json"').optional(),
+        /** The public keys inline, as JWKS JSON (for issuers the cluster cannot reach). */
+        jwks: z
+            .string({ error: "must be a JSON Web Key Set (JSON text)" })
+            .superRefine((text, ctx) => {
+                const problem = jwksProblem(text);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .optional(),
+        /** `aud` values accepted (a token needs one of them). */
+        audiences: z
+            .array(pattern(/^\S+$/, "a non-empty audience without spaces"), { error: "must be a list of audiences" })
+            .min(1, { error: "must name at least one audience" })
+            .default(["orders-api"]),
+        /** Claim that names the user (the apps authorize per user by it). */
+        userClaim: claim().default("sub"),
+        /** Claim listing the caller's roles. */
+        rolesClaim: claim().default("roles"),
+        /** Role (in rolesClaim) that may act for every user. */
+        adminRole: pattern(/^\S+$/, "a role name without spaces").default("admin"),
+        /** Callers whose token has this claim value may force the canary with the canary header. */
+        canaryClaim: z
+            .strictObject({
+                name: claim().default("roles"),
+                value: pattern(/^[^\s"]+$/, "a claim value without spaces or quotes").default("canary-tester"),
+            })
+            .prefault({}),
+    })
+    .superRefine((a, ctx) => {
+        const issue = (key: "issuer" | "jwksUri" | "jwks", message: string) =>
+            ctx.addIssue({ code: "custom", path: [key], input: a[key], message });
+        if (a.localIssuer) {
+            for (const key of ["issuer", "jwksUri", "jwks"] as const) {
+                if (a[key] !== undefined) {
+                    issue(
+                        key,
+                        "must not be set when localIssuer is true (the program is the issuer); set localIssuer: false to use your own issuer",
+                    );
+                }
+            }
+            return;
+        }
+        if (a.issuer === undefined) issue("issuer", "is required unless localIssuer is true");
+        if ((a.jwksUri === undefined) === (a.jwks === undefined)) {
+            issue("jwksUri", "exactly one of jwksUri and jwks is required unless localIssuer is true");
+        }
+    });
+export type AuthConfig = z.infer<typeof authSchema>;
+
+const rateLimitSchema = z
+    .strictObject({
+        enabled: bool().default(true),
+        /** Sustained requests per second and client at the edge; above it the edge answers 429. */
+        requestsPerSecond: int(1, 100000).default(20),
+        /** Requests a client may send at once before the sustained rate applies. */
+        burst: int(1, 1000000).default(40),
+        /** Clients remembered per edge pod (least recently seen are forgotten first). */
+        maxClients: int(100, 1000000).default(10000),
+        /** Proxies in front of the edge that append the client to X-Forwarded-For (0: the TCP peer is the client). */
+        trustedProxies: int(0, 5).default(0),
+    })
+    .refine((r) => r.burst >= r.requestsPerSecond, { error: "burst must be >= requestsPerSecond", path: ["burst"] });
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+
 export const edgeSchema = z.strictObject({
     /** Public host name of the platform ("localhost" in dev). */
     host: pattern(DNS_NAME, 'a DNS host name like "orders.example.com"'),
@@ -367,6 +469,8 @@ export const edgeSchema = z.strictObject({
     ingressClass: pattern(K8S_NAME, "an IngressClass name").default("traefik"),
     /** Install the Traefik ingress controller (mesh off) when the cluster has none. */
     installController: bool().default(false),
+    /** Per-client rate limit at the edge (Istio gateway or Traefik). */
+    rateLimit: rateLimitSchema.prefault({}),
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
@@ -465,6 +569,7 @@ export const stackConfigSchema = z
         database: databaseSchema.prefault({}),
         mesh: meshSchema.prefault({}),
         edge: edgeSchema,
+        auth: authSchema.prefault({}),
         observability: observabilitySchema.prefault({}),
         charts: chartsSchema,
         images: imagesSchema,

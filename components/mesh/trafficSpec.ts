@@ -106,16 +106,29 @@ function retries(mesh: MeshConfig): Spec {
     return r.attempts === 0 ? { attempts: 0 } : { attempts: r.attempts, perTryTimeout: r.perTryTimeout, retryOn: r.retryOn };
 }
 
-export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig, edge: EdgeConfig): Spec {
+/** JWT claim that entitles an edge caller to force the canary (`auth.canaryClaim`). */
+export interface CanaryClaim {
+    name: string;
+    value: string;
+}
+
+/**
+ * The canary header is honoured from inside the mesh, and at the edge only together with the
+ * canary claim in a token the gateway has verified (`@request.auth.claims.<name>` matches need
+ * the gateway's RequestAuthentication). Every other edge request loses the header, so an
+ * anonymous caller cannot reach the canary through an app that passes headers on.
+ */
+export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig, edge: EdgeConfig, canaryClaim: CanaryClaim): Spec {
     const host = appHost(facts.name);
     const destination = (subset: string) => ({ host, subset, port: { number: facts.port } });
     const common = { timeout: mesh.traffic.timeout, retries: retries(mesh) };
     const http: Spec[] = [];
     if (app.canary) {
-        const forced = { headers: { [mesh.canaryHeader]: { exact: CANARY_HEADER_VALUE } } };
+        const forced = { [mesh.canaryHeader]: { exact: CANARY_HEADER_VALUE } };
+        const entitled = { ...forced, [`@request.auth.claims.${canaryClaim.name}`]: { exact: canaryClaim.value } };
         http.push({
             name: "canary-override",
-            match: [...edgeMatches(facts.apiPrefix, forced), { gateways: [MESH_GATEWAY], ...forced }],
+            match: [...edgeMatches(facts.apiPrefix, { headers: entitled }), { gateways: [MESH_GATEWAY], headers: forced }],
             route: [{ destination: destination(CANARY_SUBSET), weight: 100 }],
             ...common,
         });
@@ -124,6 +137,7 @@ export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshCo
         name: "split",
         match: [...edgeMatches(facts.apiPrefix), { gateways: [MESH_GATEWAY] }],
         route: trafficSplit(app).map((s) => ({ destination: destination(s.subset), weight: s.weight })),
+        headers: { request: { remove: [mesh.canaryHeader] } },
         ...common,
     });
     return {

@@ -1,6 +1,7 @@
 // One microservice: ServiceAccount, ConfigMap, stable (and canary) Deployment, Service, HPA, PDB.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { appAuthEnv, type TokenVerification } from "../auth/authSpec";
 import type { ClusterTopology } from "../cluster/types";
 import type { AppConfig, AppFacts, Environment } from "../config";
 import { platformLabels } from "../naming";
@@ -39,6 +40,8 @@ export interface MicroServiceArgs {
     databaseSecret?: DatabaseSecretRef;
     /** Extra non-secret environment (USERS_URL, OTEL_EXPORTER_OTLP_ENDPOINT, ...). */
     env: Record<string, pulumi.Input<string>>;
+    /** How the app verifies tokens (AUTH_* environment: issuer, audiences, keys, claims). */
+    auth: TokenVerification;
     meshEnabled: boolean;
     topology: ClusterTopology;
 }
@@ -72,7 +75,9 @@ export class MicroService extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const data = pulumi.output(args.env).apply((env) => configMapData(facts, config, env as Record<string, string>));
+        // Public settings only: the JWKS holds public keys (AUTH_JWKS) or is fetched (AUTH_JWKS_URI).
+        const env = { ...appAuthEnv(args.auth), ...args.env };
+        const data = pulumi.output(env).apply((e) => configMapData(facts, config, e as Record<string, string>));
         const configMap = new k8s.core.v1.ConfigMap(`${app}-config`, { metadata: meta(`${app}-config`), data }, { parent: this });
 
         const tracks: Array<{ track: Track; version: string; image: pulumi.Input<string>; replicas?: number }> = [

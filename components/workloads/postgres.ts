@@ -14,6 +14,7 @@ import {
     backupCronJobSpec,
     BackupDestination,
     backupUrl,
+    BOOTSTRAP_SERVICE_ACCOUNT,
     bootstrapJobName,
     bootstrapJobSpec,
     clientServiceSpec,
@@ -23,7 +24,6 @@ import {
     headlessServiceSpec,
     POSTGRES_HEADLESS_NAME,
     POSTGRES_NAME,
-    postgresPeerAuthenticationSpec,
     type PostgresImages,
     ROLES_SECRET,
     SCRIPTS_CONFIGMAP,
@@ -47,8 +47,6 @@ export interface PostgresArgs {
     backupTarget: BackupTarget;
     /** prod: protect and retain the data (StatefulSet with its volumes, backup volume, superuser password). */
     protect: boolean;
-    /** With the mesh, the un-injected Job pods need a plaintext-capable Postgres port. */
-    meshEnabled?: boolean;
     images: PostgresImages;
 }
 
@@ -152,27 +150,21 @@ export class Postgres extends pulumi.ComponentResource {
             { parent: this, dependsOn: [superuserSecret], ...keep },
         );
 
-        const mesh: pulumi.Resource[] = [];
-        if (args.meshEnabled) {
-            mesh.push(
-                new k8s.apiextensions.CustomResource(
-                    `${POSTGRES_NAME}-job-clients`,
-                    {
-                        apiVersion: "security.istio.io/v1",
-                        kind: "PeerAuthentication",
-                        metadata: meta(`${POSTGRES_NAME}-job-clients`),
-                        spec: postgresPeerAuthenticationSpec(),
-                    },
-                    { parent: this },
-                ),
-            );
-        }
+        const bootstrapSa = new k8s.core.v1.ServiceAccount(
+            BOOTSTRAP_SERVICE_ACCOUNT,
+            { metadata: meta(BOOTSTRAP_SERVICE_ACCOUNT), automountServiceAccountToken: false },
+            { parent: this },
+        );
 
         // Converges roles and databases; a new name (hash of the scripts) re-runs it after changes.
         new k8s.batch.v1.Job(
             `${POSTGRES_NAME}-bootstrap`,
             { metadata: meta(bootstrapJobName(apps)), spec: bootstrapJobSpec(args.images.postgres, apps, labels) },
-            { parent: this, dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, ...mesh], deleteBeforeReplace: true },
+            {
+                parent: this,
+                dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, bootstrapSa],
+                deleteBeforeReplace: true,
+            },
         );
 
         if (config.backup.enabled) {

@@ -21,6 +21,8 @@ export const SUPERUSER_NAME = "postgres";
 export const ROLES_SECRET = "postgres-roles";
 export const SCRIPTS_CONFIGMAP = "postgres-scripts";
 export const BACKUP_NAME = "postgres-backup";
+/** ServiceAccount of the bootstrap Job: its mesh identity is what Postgres' AuthorizationPolicy admits. */
+export const BOOTSTRAP_SERVICE_ACCOUNT = "postgres-bootstrap";
 export const BACKUP_ROLE = "backup";
 export const BACKUP_PVC = "postgres-backups";
 export const DATABASE_URL_KEY = "DATABASE_URL";
@@ -146,9 +148,10 @@ function clientEnv(user: { name: string } | { secret: string; key: string }): k8
 function jobPodMetadata(labels: Record<string, string>) {
     return {
         labels,
-        // A sidecar would keep the Job pod running forever; these pods connect in plaintext
-        // (see the port-level PeerAuthentication on Postgres).
-        annotations: { "sidecar.istio.io/inject": "false" },
+        // With the mesh the Job pods get their sidecar as a native sidecar (an init container with
+        // restartPolicy Always), which Kubernetes stops when the Job's containers are done: the
+        // Job completes and talks to Postgres over mTLS like every other client.
+        annotations: { "sidecar.istio.io/nativeSidecar": "true" },
     };
 }
 
@@ -268,6 +271,7 @@ export function bootstrapJobSpec(image: string, apps: string[], labels: Record<s
             metadata: jobPodMetadata({ ...labels, ...BOOTSTRAP_POD_LABELS }),
             spec: {
                 restartPolicy: "OnFailure",
+                serviceAccountName: BOOTSTRAP_SERVICE_ACCOUNT,
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 securityContext: podSecurityContext(POSTGRES_UID),
@@ -408,13 +412,5 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
                 },
             },
         },
-    };
-}
-
-/** Port-level PERMISSIVE on 5432 so the un-injected Job pods can reach Postgres in the mesh. */
-export function postgresPeerAuthenticationSpec(): Record<string, unknown> {
-    return {
-        selector: { matchLabels: { ...POSTGRES_POD_LABELS } },
-        portLevelMtls: { [String(POSTGRES_PORT)]: { mode: "PERMISSIVE" } },
     };
 }

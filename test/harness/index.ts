@@ -15,6 +15,7 @@ export * from "./stackConfig";
 export { diffPaths } from "./diff";
 export { appCatalog, stackConfig } from "./parsedConfig";
 export { validateKubernetesObjects, kubernetesObjects } from "./schemas";
+export { testAuth, testSigningKey } from "./auth";
 export type { SchemaProblem } from "./schemas";
 
 // Load every area's provider mocks once.
