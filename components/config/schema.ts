@@ -247,13 +247,41 @@ export const databaseSchema = z.strictObject({
 });
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
 
+/** Envoy retry conditions Istio accepts in a VirtualService (pkg/config/validation of Istio 1.31). */
+export const RETRY_ON_POLICIES = [
+    "5xx",
+    "gateway-error",
+    "reset",
+    "reset-before-request",
+    "connect-failure",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "envoy-ratelimited",
+    "http3-post-connect-failure",
+] as const;
+/** The conditions under which the request has certainly not reached the app: safe for any method. */
+export const RETRY_BEFORE_REQUEST = ["connect-failure", "refused-stream", "reset-before-request", "http3-post-connect-failure"] as const;
+
+const retryOnList = (allowed: readonly string[]) =>
+    z
+        .string({ error: `must be a comma-separated list of ${allowed.join(", ")}` })
+        .refine((v) => v.split(",").every((p) => allowed.includes(p.trim())), {
+            error: `must be a comma-separated list of ${allowed.join(", ")}`,
+        });
+
 const trafficSchema = z.strictObject({
     timeout: pattern(DURATION, 'a duration like "10s"').default("10s"),
     retries: z
         .strictObject({
             attempts: int(0, 10).default(2),
+            /** Per attempt, idempotent methods only; the others run under the route timeout. */
             perTryTimeout: pattern(DURATION, 'a duration like "2s"').default("2s"),
-            retryOn: z.string().min(1).default("gateway-error,connect-failure,refused-stream"),
+            /** When GET, HEAD, OPTIONS, PUT and DELETE are retried. */
+            retryOn: retryOnList(RETRY_ON_POLICIES).default("gateway-error,connect-failure,refused-stream"),
+            /** When every other method (POST, PATCH, ...) is retried: only if the request never reached the app. */
+            unsafeRetryOn: retryOnList(RETRY_BEFORE_REQUEST).default("connect-failure,refused-stream,reset-before-request"),
         })
         .prefault({}),
     outlierDetection: z
