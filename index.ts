@@ -8,6 +8,8 @@ import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
 import { Observability } from "./components/observability";
 import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
+import { connectionLimits, stackConnectionBudget } from "./components/workloads/connectionBudget";
+import { dumpOrder } from "./components/workloads/postgresSpec";
 
 const { config, catalog } = loadStackConfig();
 const { environment } = config;
@@ -53,6 +55,9 @@ const observability = new Observability(
 );
 
 // --- namespaces, database --------------------------------------------------
+// Every database client's worst case fits max_connections (checked with the config).
+const connectionBudget = stackConnectionBudget(config, catalog);
+const databaseApps = [...catalog.values()].filter((a) => a.database);
 const namespaces = new AppNamespaces(
     "namespaces",
     { environment, sidecarInjection: config.mesh.enabled, protect },
@@ -66,12 +71,15 @@ const database = new Postgres(
         config: config.database,
         namespace: namespaces.dataNamespace,
         appNamespace: namespaces.appNamespace,
-        databaseApps: [...catalog.values()].filter((a) => a.database).map((a) => a.name),
+        databaseApps: databaseApps.map((a) => a.name),
         storageClassName: cluster.storageClassName,
         backupTarget: cluster.backupTarget,
         protect,
         meshEnabled: config.mesh.enabled,
         images: config.images,
+        connectionLimits: connectionLimits(connectionBudget),
+        dumpOrder: dumpOrder(databaseApps),
+        exporter: config.observability.prometheus.enabled,
     },
     k8sOpts,
 );
@@ -94,6 +102,8 @@ for (const facts of catalog.values()) {
             },
             meshEnabled: config.mesh.enabled,
             topology: cluster.topology,
+            // A restore stops the writers (components/workloads/RESTORE.md).
+            suspended: facts.database && config.database.maintenance !== "off",
         },
         { ...k8sOpts, dependsOn: [database] },
     );
@@ -115,6 +125,8 @@ new NetworkPolicies(
         namespaces,
         tracing: config.observability.jaeger.enabled,
         backupTarget: cluster.backupTarget.kind,
+        walArchiving: config.database.walArchiving.enabled,
+        postgresMetrics: config.observability.prometheus.enabled,
     },
     k8sOpts,
 );

@@ -67,6 +67,9 @@ describe("stack config", () => {
                 cluster: { provider: "kind" },
                 apps: { users: { version: "1.0.0" }, orders: { version: "1.0.0" } },
                 edge: { host: "orders.test" },
+                // staging and prod refuse a stack whose alerts reach nobody
+                observability: { alerting: { receivers: { ops: { webhook: {} } }, route: { receiver: "ops" } } },
+                alertingSecrets: { ops: "https://alerts.orders.test/hook" },
             },
             "minimal",
             catalog,

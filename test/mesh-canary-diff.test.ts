@@ -29,7 +29,9 @@ describe("mesh: canary weight change in the prod stack", () => {
             splits.flatMap((i: number) => [`.spec.http.${i}.route.0.weight`, `.spec.http.${i}.route.1.weight`]),
         );
         assert.deepEqual(
-            vs.inputs.spec.http.find((r: { name: string }) => r.name === "split").route.map((r: { destination: { subset: string }; weight: number }) => [r.destination.subset, r.weight]),
+            vs.inputs.spec.http
+                .find((r: { name: string }) => r.name === "split")
+                .route.map((r: { destination: { subset: string }; weight: number }) => [r.destination.subset, r.weight]),
             [
                 ["stable", 50],
                 ["canary", 50],

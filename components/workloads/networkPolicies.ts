@@ -17,6 +17,8 @@ export interface NetworkPoliciesArgs {
     tracing?: boolean;
     /** Kind of the cluster's backup target. Default: volume. */
     backupTarget?: NetworkPolicyOptions["backupTarget"];
+    walArchiving?: boolean;
+    postgresMetrics?: boolean;
 }
 
 export class NetworkPolicies extends pulumi.ComponentResource {
@@ -30,6 +32,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
             meshEnabled: args.meshEnabled,
             tracing: args.tracing ?? false,
             backupTarget: args.backupTarget ?? "volume",
+            walArchiving: args.walArchiving ?? false,
+            postgresMetrics: args.postgresMetrics ?? false,
         });
         for (const p of specs) {
             // Referencing the Namespace outputs orders each policy after its namespace.

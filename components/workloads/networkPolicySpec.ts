@@ -15,7 +15,7 @@ import {
     OTLP_HTTP_PORT,
     TRACING_NAMESPACE,
 } from "../naming";
-import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, POSTGRES_POD_LABELS } from "./postgresSpec";
+import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, EXPORTER_PORT as POSTGRES_EXPORTER_PORT, POSTGRES_POD_LABELS } from "./postgresSpec";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -63,6 +63,10 @@ export interface NetworkPolicyOptions {
     tracing: boolean;
     /** Where backups go; object storage needs egress out of the cluster. */
     backupTarget: "volume" | "s3" | "gcs";
+    /** PostgreSQL's wal-upload container archives WAL to the backup bucket. */
+    walArchiving?: boolean;
+    /** Prometheus scrapes PostgreSQL's metrics exporter (with the mesh: through the sidecar's merged metrics). */
+    postgresMetrics?: boolean;
 }
 
 export interface PolicyObject {
@@ -197,6 +201,38 @@ export function infrastructureEdges(graph: TrafficEdge[], options: NetworkPolicy
                     reason: "Workload Identity tokens from the GKE metadata server",
                 });
             }
+        }
+    }
+    if (options.walArchiving && options.backupTarget !== "volume") edges.push(...walArchiveEdges(options.backupTarget));
+    if (options.postgresMetrics && !options.meshEnabled) {
+        edges.push({
+            from: { kind: "prometheus" },
+            to: { kind: "postgres" },
+            ports: tcp(POSTGRES_EXPORTER_PORT),
+            reason: "Prometheus scrapes the PostgreSQL exporter (with the mesh, through the merged metrics port)",
+        });
+    }
+    return edges;
+}
+
+/** WAL archiving: PostgreSQL's pod uploads to the bucket over HTTPS (GKE: tokens from the metadata server). */
+export function walArchiveEdges(target: "s3" | "gcs"): NetEdge[] {
+    const edges: NetEdge[] = [
+        {
+            from: { kind: "postgres" },
+            to: { kind: "ipBlock", name: "object-storage", cidr: "0.0.0.0/0", except: PRIVATE_RANGES },
+            ports: tcp(443),
+            reason: `WAL archiving to ${target === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
+        },
+    ];
+    if (target === "gcs") {
+        for (const m of GKE_METADATA) {
+            edges.push({
+                from: { kind: "postgres" },
+                to: { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidr: m.cidr },
+                ports: tcp(m.port),
+                reason: "Workload Identity tokens for WAL archiving from the GKE metadata server",
+            });
         }
     }
     return edges;

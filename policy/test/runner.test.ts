@@ -89,7 +89,11 @@ describe("policy config files", () => {
         for (const [name, c] of r) {
             assert.equal(c.enforcementLevel, ["edge-tls", "istio-mtls-strict"].includes(name) ? "disabled" : "advisory", name);
         }
-        assert.deepEqual(r.get("k8s-no-latest-image")!.properties.allowedRegistries, ["localhost:5001/", "docker.io/library/postgres"]);
+        assert.deepEqual(r.get("k8s-no-latest-image")!.properties.allowedRegistries, [
+            "localhost:5001/",
+            "docker.io/library/postgres",
+            "quay.io/prometheuscommunity/postgres-exporter",
+        ]);
     });
 
     it("staging and prod are mandatory; TLS and mTLS are mandatory in prod only", () => {

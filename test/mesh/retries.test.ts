@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, RETRY_BEFORE_REQUEST } from "../../components/config";
 import { IDEMPOTENT_METHODS, virtualServiceSpec } from "../../components/mesh/trafficSpec";
-import { runStack } from "../harness";
+import { shippedProdRun } from "../reliabilityRuns";
 import { catalog, stackConfig } from "./fixtures";
 
 type Match = { method?: { regex?: string; exact?: string }; gateways: string[] };
@@ -29,7 +29,10 @@ function assertNoWriteRetriedAfterRequest(http: Route[], where: string): void {
         for (const method of WRITES) {
             if (!route.match.some((m) => matchesMethod(m, method))) continue;
             const retryOn = route.retries.attempts === 0 ? "" : (route.retries.retryOn ?? "");
-            assert.ok(route.retries.attempts === 0 || retryOn !== "", `${where} ${route.name}: retries without retryOn get Istio's defaults`);
+            assert.ok(
+                route.retries.attempts === 0 || retryOn !== "",
+                `${where} ${route.name}: retries without retryOn get Istio's defaults`,
+            );
             assert.doesNotMatch(retryOn, AFTER_REQUEST, `${where} ${route.name} matches ${method} and retries on "${retryOn}"`);
             assert.equal(route.retries.perTryTimeout, undefined, `${where} ${route.name}: a per-try timeout would cut a running ${method}`);
             for (const p of retryOn.split(",").filter(Boolean)) assert.ok((RETRY_BEFORE_REQUEST as readonly string[]).includes(p), p);
@@ -39,7 +42,7 @@ function assertNoWriteRetriedAfterRequest(http: Route[], where: string): void {
 
 describe("mesh: retries never repeat a write that may have reached the app", () => {
     it("prod: no VirtualService route that matches POST or PATCH retries on 5xx, gateway errors or resets", async () => {
-        const run = await runStack("prod");
+        const run = await shippedProdRun();
         const services = run.find((r) => r.inputs.kind === "VirtualService");
         assert.equal(services.length, catalog.size);
         for (const vs of services) assertNoWriteRetriedAfterRequest(vs.inputs.spec.http, `prod ${vs.inputs.metadata.name}`);
@@ -57,7 +60,11 @@ describe("mesh: retries never repeat a write that may have reached the app", () 
                 for (const method of IDEMPOTENT_METHODS) {
                     const r = routeFor(http, method, gateway)!;
                     assert.ok(r.name.endsWith("-idempotent"), `${method} via ${gateway} takes ${r.name}`);
-                    assert.deepEqual(r.retries, { attempts: 2, perTryTimeout: "2s", retryOn: "gateway-error,connect-failure,refused-stream" });
+                    assert.deepEqual(r.retries, {
+                        attempts: 2,
+                        perTryTimeout: "2s",
+                        retryOn: "gateway-error,connect-failure,refused-stream",
+                    });
                 }
                 for (const method of [...WRITES, "CONNECT", "PROPFIND"]) {
                     const r = routeFor(http, method, gateway)!;
@@ -90,7 +97,9 @@ describe("mesh: retries never repeat a write that may have reached the app", () 
                 () => stackConfig("prod", { "mesh.traffic.retries.unsafeRetryOn": bad }),
                 (err: unknown) =>
                     err instanceof ConfigError &&
-                    err.problems.some((p) => p.startsWith("orders-platform:mesh.traffic.retries.unsafeRetryOn") && p.includes("connect-failure")),
+                    err.problems.some(
+                        (p) => p.startsWith("orders-platform:mesh.traffic.retries.unsafeRetryOn") && p.includes("connect-failure"),
+                    ),
             );
         }
         assert.throws(() => stackConfig("prod", { "mesh.traffic.retries.retryOn": "gateway-eror" }), ConfigError);

@@ -76,6 +76,8 @@ describe("workloads in the full program (runStack)", function () {
                             meshEnabled: config.mesh.enabled,
                             tracing: config.observability.jaeger.enabled,
                             backupTarget,
+                            walArchiving: config.database.walArchiving.enabled,
+                            postgresMetrics: config.observability.prometheus.enabled,
                         }),
                     ],
                     config.mesh.enabled,
