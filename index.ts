@@ -6,7 +6,7 @@ import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
-import { Observability } from "./components/observability";
+import { Alerting, Observability } from "./components/observability";
 import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
 import { connectionLimits, stackConnectionBudget } from "./components/workloads/connectionBudget";
 import { dumpOrder } from "./components/workloads/postgresSpec";
@@ -53,6 +53,21 @@ const observability = new Observability(
     },
     k8sOpts,
 );
+
+// Alerts reach the configured receivers (the CRDs and the namespace come with the chart).
+if (config.observability.prometheus.enabled) {
+    new Alerting(
+        "alerting",
+        {
+            environment,
+            config: config.observability.alerting,
+            secrets: config.alertingSecrets,
+            database: config.database,
+            postgresExporter: [...catalog.values()].some((a) => a.database),
+        },
+        { ...k8sOpts, dependsOn: [observability] },
+    );
+}
 
 // --- namespaces, database --------------------------------------------------
 // Every database client's worst case fits max_connections (checked with the config).
