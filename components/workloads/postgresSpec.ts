@@ -132,7 +132,17 @@ echo "roles and databases are up to date"
 
 /** Shell scripts of the backup job, the uploader and WAL archiving (tested directly with sh). */
 export const SCRIPTS_DIR = path.join(__dirname, "scripts");
-export const SHELL_SCRIPTS = ["backup.sh", "backup-retention.sh", "backup-store.sh", "backup-upload.sh", "wal-archive.sh", "wal-upload.sh"];
+export const SHELL_SCRIPTS = [
+    "backup.sh",
+    "backup-retention.sh",
+    "backup-store.sh",
+    "backup-upload.sh",
+    "wal-archive.sh",
+    "wal-upload.sh",
+    // Used by the restore procedure (RESTORE.md).
+    "restore.sh",
+    "pitr-prepare.sh",
+];
 
 export function scriptsData(b: BootstrapInput): Record<string, string> {
     const shell = Object.fromEntries(SHELL_SCRIPTS.map((f) => [f, fs.readFileSync(path.join(SCRIPTS_DIR, f), "utf8")]));
