@@ -2,6 +2,7 @@
 // point objective (RPO) and the age at which a missing backup alerts.
 import { Cron } from "croner";
 import type { DatabaseConfig } from "../config";
+import { parseMemory } from "../config/quantity";
 import { backupDeadlineSeconds } from "./postgresSpec";
 
 /** Runs looked at to find the longest gap; a year of a daily schedule, decades of a monthly one. */
@@ -43,4 +44,26 @@ export function recoveryPointObjective(database: DatabaseConfig, walArchiveWaitS
         return { rpoSeconds: database.walArchiving.archiveTimeoutSeconds + walArchiveWaitSeconds, rpoSource: "wal" };
     }
     return { rpoSeconds: maxIntervalSeconds(database.backup.schedule) + backupDeadlineSeconds(database), rpoSource: "dumps" };
+}
+
+/** pg_restore measured about 18 MiB/s of database, index builds included (2 cores, local disk). */
+export const RESTORE_MIB_PER_SECOND = 18;
+/** PostgreSQL's startup probe allows 60 × 5 s before the kubelet restarts it. */
+export const STARTUP_BUDGET_SECONDS = 300;
+/** After a node is lost, Kubernetes force-detaches its volumes after 6 minutes. */
+export const VOLUME_REATTACH_SECONDS = 360;
+
+export interface RecoveryTimes {
+    /** PostgreSQL back after its pod or node is lost (rescheduled with its volume). */
+    restartSeconds: number;
+    /** Reading a full volume's worth of data back from a dump (before any WAL replay). */
+    restoreSeconds: number;
+}
+
+export function recoveryTimes(database: DatabaseConfig, networkVolumes: boolean): RecoveryTimes {
+    const mib = parseMemory(database.storage.size)! / 2 ** 20;
+    return {
+        restartSeconds: STARTUP_BUDGET_SECONDS + (networkVolumes ? VOLUME_REATTACH_SECONDS : 0),
+        restoreSeconds: Math.ceil(mib / RESTORE_MIB_PER_SECOND),
+    };
 }

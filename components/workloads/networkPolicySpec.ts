@@ -186,24 +186,11 @@ export function infrastructureEdges(graph: TrafficEdge[], options: NetworkPolicy
     }
     const backups = graph.some((e) => e.from.kind === "backup");
     if (backups && options.backupTarget !== "volume") {
-        edges.push({
-            from: { kind: "backup" },
-            to: { kind: "ipBlock", name: "object-storage", cidr: "0.0.0.0/0", except: PRIVATE_RANGES },
-            ports: tcp(443),
-            reason: `backup upload to ${options.backupTarget === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
-        });
-        if (options.backupTarget === "gcs") {
-            for (const m of GKE_METADATA) {
-                edges.push({
-                    from: { kind: "backup" },
-                    to: { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidr: m.cidr },
-                    ports: tcp(m.port),
-                    reason: "Workload Identity tokens from the GKE metadata server",
-                });
-            }
-        }
+        edges.push(...objectStorageEdges({ kind: "backup" }, options.backupTarget, "backup upload"));
     }
-    if (options.walArchiving && options.backupTarget !== "volume") edges.push(...walArchiveEdges(options.backupTarget));
+    if (options.walArchiving && options.backupTarget !== "volume") {
+        edges.push(...objectStorageEdges({ kind: "postgres" }, options.backupTarget, "WAL archiving"));
+    }
     if (options.postgresMetrics && !options.meshEnabled) {
         edges.push({
             from: { kind: "prometheus" },
@@ -215,23 +202,23 @@ export function infrastructureEdges(graph: TrafficEdge[], options: NetworkPolicy
     return edges;
 }
 
-/** WAL archiving: PostgreSQL's pod uploads to the bucket over HTTPS (GKE: tokens from the metadata server). */
-export function walArchiveEdges(target: "s3" | "gcs"): NetEdge[] {
+/** A pod that writes to the backup bucket: HTTPS out of the cluster, and on GKE the metadata server (Workload Identity). */
+export function objectStorageEdges(from: NetPeer, target: "s3" | "gcs", purpose: string): NetEdge[] {
     const edges: NetEdge[] = [
         {
-            from: { kind: "postgres" },
+            from,
             to: { kind: "ipBlock", name: "object-storage", cidr: "0.0.0.0/0", except: PRIVATE_RANGES },
             ports: tcp(443),
-            reason: `WAL archiving to ${target === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
+            reason: `${purpose} to ${target === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
         },
     ];
     if (target === "gcs") {
         for (const m of GKE_METADATA) {
             edges.push({
-                from: { kind: "postgres" },
+                from,
                 to: { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidr: m.cidr },
                 ports: tcp(m.port),
-                reason: "Workload Identity tokens for WAL archiving from the GKE metadata server",
+                reason: "Workload Identity tokens from the GKE metadata server",
             });
         }
     }

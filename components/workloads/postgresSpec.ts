@@ -548,9 +548,12 @@ export function stagingSize(config: DatabaseConfig, baseBackup: boolean): string
     return `${Math.ceil((bytes * (baseBackup ? 2 : 1)) / GIB)}Gi`;
 }
 
-/** A run may take a minute per GiB of data (at least an hour) before it is stopped and reported. */
+/** Seconds a backup run may take per GiB of database volume: pg_dump measured about 52 s/GiB, plus a base backup. */
+export const BACKUP_SECONDS_PER_GIB = 90;
+
+/** A run may take BACKUP_SECONDS_PER_GIB per GiB of data (at least an hour) before it is stopped and reported. */
 export function backupDeadlineSeconds(config: DatabaseConfig): number {
-    return Math.max(3600, Math.ceil(parseMemory(config.storage.size)! / GIB) * 60);
+    return Math.max(3600, Math.ceil(parseMemory(config.storage.size)! / GIB) * BACKUP_SECONDS_PER_GIB);
 }
 
 export interface BackupInput {

@@ -2,11 +2,10 @@
 // PromQL grammar; thresholds from config; every alert with severity, summary and runbook) and the
 // Alertmanager configuration from stack config, its secrets only inside a Pulumi secret.
 import { strict as assert } from "node:assert";
-import { ConfigError } from "../../components/config";
 import { alertmanagerConfig, alertNames, platformAlertRules } from "../../components/observability";
 import type { AlertRule, RecordingRule, RuleGroup } from "../../components/observability/alertRules";
 import { maxIntervalSeconds } from "../../components/workloads/backupSchedule";
-import { runStack, SHIPPED_STACKS, stackConfig, validateKubernetesObjects } from "../harness";
+import { runStack, SHIPPED_STACKS, stackConfig, stackConfigProblems, validateKubernetesObjects } from "../harness";
 import { shippedProdRun } from "../reliabilityRuns";
 
 interface SyntaxNode {
@@ -109,8 +108,8 @@ describe("alerting: the platform's rules", () => {
         assert.equal(maxIntervalSeconds("0 2 * * *"), 86400);
         assert.equal(maxIntervalSeconds("0 */6 * * *"), 21600);
         assert.equal(maxIntervalSeconds("0 2 * * 1-5"), 3 * 86400, "Friday to Monday");
-        // prod: daily, 100Gi (deadline 6000s), grace 60 min.
-        assert.match(alert(rulesOf("prod"), "PostgresBackupMissing").expr, /> 96000\n/);
+        // prod: daily, 100Gi (deadline 9000s), grace 60 min.
+        assert.match(alert(rulesOf("prod"), "PostgresBackupMissing").expr, /> 99000\n/);
         // dev: every 6 h, 1Gi (deadline 3600s), grace 30 min.
         assert.match(alert(rulesOf("dev", { "observability.alerting.backupGraceMinutes": 30 }), "PostgresBackupMissing").expr, /> 27000\n/);
         // Suspended for maintenance: silent.
@@ -206,15 +205,7 @@ describe("alerting: Alertmanager receivers from stack config", () => {
     });
 
     it("refuses receivers without their secret, a route to an unknown receiver, and staging/prod alerting nobody", () => {
-        const problems = (stack: string, o: Record<string, unknown>) => {
-            try {
-                stackConfig(stack, o);
-                return [];
-            } catch (err) {
-                assert.ok(err instanceof ConfigError);
-                return err.problems;
-            }
-        };
+        const problems = stackConfigProblems;
         assert.deepEqual(problems("prod", { "observability.alerting.receivers.chat": { slack: { channel: "#x" } } }), [
             "orders-platform:alertingSecrets.chat = (not set): is required: the Slack webhook URL of receiver chat; set it with pulumi config set --secret --path 'orders-platform:alertingSecrets.chat' <value>",
         ]);

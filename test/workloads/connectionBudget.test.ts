@@ -1,7 +1,7 @@
 // The PostgreSQL connection budget: worst-case pods × pool + reserved ≤ max_connections, refused
 // with the keys when it does not fit, and the same numbers in the server, the apps and the roles.
 import { strict as assert } from "node:assert";
-import { appSchema, ConfigError } from "../../components/config";
+import { appSchema } from "../../components/config";
 import {
     connectionBudget,
     memorySizing,
@@ -10,21 +10,13 @@ import {
     SUPERUSER_RESERVED_CONNECTIONS,
     worstCasePods,
 } from "../../components/workloads/connectionBudget";
-import { SHIPPED_STACKS } from "../harness";
+import { SHIPPED_STACKS, stackConfigProblems } from "../harness";
 import { shippedProdRun } from "../reliabilityRuns";
 import { catalog, stackConfig } from "./fixtures";
 
 const app = (over: Record<string, unknown>) => appSchema.parse({ version: "1.0.0", ...over });
 
-function configProblems(stack: string, overrides: Record<string, unknown>): string[] {
-    try {
-        stackConfig(stack, overrides);
-    } catch (err) {
-        assert.ok(err instanceof ConfigError, String(err));
-        return err.problems;
-    }
-    return [];
-}
+const configProblems = stackConfigProblems;
 
 describe("connection budget: arithmetic", () => {
     it("counts the HPA max (or replicas), the canary, one surge pod and one draining pod per Deployment", () => {

@@ -130,12 +130,17 @@ function script(name: string, env: Record<string, string>) {
     const backups = fs.mkdtempSync(path.join(os.tmpdir(), "orders-restore-"));
     let stamp = "";
 
-    before(() => {
-        if (skip) return;
-        const admin = url.pathname.slice(1) || "postgres";
+    const admin = url.pathname.slice(1) || "postgres";
+    const dropTestDatabases = () => {
         for (const db of [ORDERS, USERS]) {
             psql(admin, `DROP DATABASE IF EXISTS ${db}`);
             psql(admin, `DROP ROLE IF EXISTS ${db}`);
+        }
+    };
+
+    before(() => {
+        dropTestDatabases();
+        for (const db of [ORDERS, USERS]) {
             psql(admin, `CREATE ROLE ${db} LOGIN`);
             psql(admin, `CREATE DATABASE ${db} OWNER ${db}`);
         }
@@ -159,12 +164,7 @@ function script(name: string, env: Record<string, string>) {
     });
 
     after(() => {
-        if (skip) return;
-        const admin = url.pathname.slice(1) || "postgres";
-        for (const db of [ORDERS, USERS]) {
-            psql(admin, `DROP DATABASE IF EXISTS ${db}`);
-            psql(admin, `DROP ROLE IF EXISTS ${db}`);
-        }
+        dropTestDatabases();
         fs.rmSync(backups, { recursive: true, force: true });
     });
 
