@@ -7,7 +7,7 @@ import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
-import { Observability } from "./components/observability";
+import { Alerting, Observability } from "./components/observability";
 import {
     AppNamespaces,
     IngressEdge,
@@ -17,6 +17,8 @@ import {
     Postgres,
     upstreamUrls,
 } from "./components/workloads";
+import { connectionLimits, stackConnectionBudget } from "./components/workloads/connectionBudget";
+import { dumpOrder } from "./components/workloads/postgresSpec";
 
 const { config, catalog } = loadStackConfig();
 const { environment } = config;
@@ -81,7 +83,25 @@ const observability = new Observability(
     k8sOpts,
 );
 
+// Alerts reach the configured receivers (the CRDs and the namespace come with the chart).
+if (config.observability.prometheus.enabled) {
+    new Alerting(
+        "alerting",
+        {
+            environment,
+            config: config.observability.alerting,
+            secrets: config.alertingSecrets,
+            database: config.database,
+            postgresExporter: [...catalog.values()].some((a) => a.database),
+        },
+        { ...k8sOpts, dependsOn: [observability] },
+    );
+}
+
 // --- namespaces, database --------------------------------------------------
+// Every database client's worst case fits max_connections (checked with the config).
+const connectionBudget = stackConnectionBudget(config, catalog);
+const databaseApps = [...catalog.values()].filter((a) => a.database);
 const namespaces = new AppNamespaces(
     "namespaces",
     { environment, sidecarInjection: config.mesh.enabled, protect },
@@ -95,11 +115,14 @@ const database = new Postgres(
         config: config.database,
         namespace: namespaces.dataNamespace,
         appNamespace: namespaces.appNamespace,
-        databaseApps: [...catalog.values()].filter((a) => a.database).map((a) => a.name),
+        databaseApps: databaseApps.map((a) => a.name),
         storageClassName: cluster.storageClassName,
         backupTarget: cluster.backupTarget,
         protect,
         images: config.images,
+        connectionLimits: connectionLimits(connectionBudget),
+        dumpOrder: dumpOrder(databaseApps),
+        exporter: config.observability.prometheus.enabled,
     },
     k8sOpts,
 );
@@ -123,6 +146,8 @@ for (const facts of catalog.values()) {
             auth,
             meshEnabled: config.mesh.enabled,
             topology: cluster.topology,
+            // A restore stops the writers (components/workloads/RESTORE.md).
+            suspended: facts.database && config.database.maintenance !== "off",
         },
         { ...k8sOpts, dependsOn: [database] },
     );

@@ -289,7 +289,7 @@ describe("cluster: EKS", () => {
         }
     });
 
-    it("S3 backup bucket (versioned, encrypted, private, expiring) and an IRSA role for exactly the backup ServiceAccount", () => {
+    it("S3 backup bucket (versioned, encrypted, private, never expiring backups by age) and IRSA roles for backups and WAL", () => {
         const bucket = run.get("aws:s3/bucket:Bucket", "cluster-backups");
         assert.equal(bucket.inputs.forceDestroy, false);
         assert.equal(bucket.protect, true);
@@ -304,10 +304,22 @@ describe("cluster: EKS", () => {
         );
         const pab = run.get("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "cluster-backups").inputs;
         assert.ok(pab.blockPublicAcls && pab.blockPublicPolicy && pab.ignorePublicAcls && pab.restrictPublicBuckets);
+        // Age alone never deletes a backup: only what the uploader deleted expires (30 days later).
+        const rules = run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "cluster-backups").inputs.rules;
+        assert.ok(rules.every((r: any) => r.expiration?.days === undefined && r.expiration?.date === undefined));
+        assert.deepEqual(rules[0].noncurrentVersionExpiration, { noncurrentDays: 30 });
+        assert.deepEqual(rules[0].abortIncompleteMultipartUpload, { daysAfterInitiation: 1 });
+        assert.deepEqual(rules[1].expiration, { expiredObjectDeleteMarker: true });
+        // WAL archiving: the database's own ServiceAccount may only add objects below postgres-wal/.
+        const walTrust = json(run.get("aws:iam/role:Role", "cluster-wal-archive-role").inputs.assumeRolePolicy);
         assert.equal(
-            run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "cluster-backups").inputs.rules[0].expiration.days,
-            30,
+            walTrust.Statement[0].Condition.StringEquals[`${MOCK_EKS_ISSUER.replace("https://", "")}:sub`],
+            "system:serviceaccount:orders-data:postgres",
         );
+        const walPolicy = json(run.get("aws:iam/rolePolicy:RolePolicy", "cluster-wal-archive-s3").inputs.policy);
+        assert.deepEqual(walPolicy.Statement, [
+            { Effect: "Allow", Action: ["s3:PutObject"], Resource: `${walPolicy.Statement[0].Resource.split("/")[0]}/postgres-wal/*` },
+        ]);
 
         const trust = json(run.get("aws:iam/role:Role", "cluster-backup-role").inputs.assumeRolePolicy);
         const issuer = MOCK_EKS_ISSUER.replace("https://", "");
@@ -326,6 +338,9 @@ describe("cluster: EKS", () => {
             bucket: "orders-prod-pg-backups-20250101000000000000000001",
             region: "eu-west-1",
             serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/cluster-backup-role" },
+            walArchiveServiceAccountAnnotations: {
+                "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/cluster-wal-archive-role",
+            },
         });
     });
 
@@ -427,7 +442,17 @@ describe("cluster: GKE", () => {
         assert.equal(bucket.inputs.uniformBucketLevelAccess, true);
         assert.equal(bucket.inputs.publicAccessPrevention, "enforced");
         assert.equal(bucket.inputs.forceDestroy, false);
-        assert.equal(bucket.inputs.lifecycleRules[0].condition.age, 30);
+        // Never by age: only what the uploader deleted (noncurrent) goes, 30 days later.
+        assert.deepEqual(bucket.inputs.lifecycleRules, [
+            { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30 } },
+            { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
+        ]);
+        const wal = run.get("gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-wal-archive-objects").inputs;
+        assert.equal(wal.role, "roles/storage.objectCreator", "create-only: WAL upload cannot read or delete backups");
+        assert.equal(
+            run.get("gcp:serviceaccount/iAMMember:IAMMember", "cluster-wal-archive-workload-identity").inputs.member,
+            "serviceAccount:orders-prod-123456.svc.id.goog[orders-data/postgres]",
+        );
         assert.equal(bucket.protect, true);
         const objects = run.get("gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-backup-objects").inputs;
         assert.equal(objects.role, "roles/storage.objectAdmin");
@@ -439,6 +464,9 @@ describe("cluster: GKE", () => {
             kind: "gcs",
             bucket: "orders-prod-123456-orders-prod-pg-backups",
             serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": "orders-prod-pg-backup@mock-project.iam.gserviceaccount.com" },
+            walArchiveServiceAccountAnnotations: {
+                "iam.gke.io/gcp-service-account": "orders-prod-pg-wal@mock-project.iam.gserviceaccount.com",
+            },
         });
     });
 

@@ -68,6 +68,9 @@ describe("stack config", () => {
                 apps: { users: { version: "1.0.0" }, orders: { version: "1.0.0" } },
                 edge: { host: "orders.test" },
                 auth: { issuer: "https://auth.test/", jwksUri: "https://auth.test/jwks.json", audiences: ["orders-api"] },
+                // staging and prod refuse a stack whose alerts reach nobody
+                observability: { alerting: { receivers: { ops: { webhook: {} } }, route: { receiver: "ops" } } },
+                alertingSecrets: { ops: "https://alerts.orders.test/hook" },
             },
             "minimal",
             catalog,

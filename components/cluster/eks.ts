@@ -7,6 +7,7 @@ import type { EksConfig } from "../config";
 import { EKS_STANDARD_SUPPORT_ENDS } from "../versions";
 import {
     backupBucketPolicy,
+    backupLifecycleRules,
     CLUSTER_ADMIN_ACCESS_POLICY,
     CLUSTER_ROLE_POLICIES,
     clusterKmsPolicy,
@@ -25,9 +26,10 @@ import {
     VPC_CNI_CONFIGURATION,
     VPC_CNI_POLICY,
     VPC_CNI_SERVICE_ACCOUNT,
+    walArchiveBucketPolicy,
 } from "./eksSpec";
 import { eksKubeconfig } from "./kubeconfigSpec";
-import { BACKUP_SERVICE_ACCOUNT } from "./types";
+import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT, WAL_OBJECT_PREFIX } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
 /** Days control-plane logs are kept in CloudWatch (EKS would otherwise keep them forever). */
@@ -343,25 +345,19 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     );
     new aws.s3.BucketLifecycleConfiguration(
         `${name}-backups`,
-        {
-            bucket: bucket.id,
-            rules: [
-                {
-                    id: "expire-backups",
-                    status: "Enabled",
-                    filter: {},
-                    expiration: { days: args.backupRetentionDays },
-                    noncurrentVersionExpiration: { noncurrentDays: args.backupRetentionDays },
-                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                },
-            ],
-        },
+        { bucket: bucket.id, rules: backupLifecycleRules(args.backupRetentionDays) },
         opts,
     );
     const backupRole = irsaRole("backup-role", BACKUP_SERVICE_ACCOUNT);
     new aws.iam.RolePolicy(
         `${name}-backup-s3`,
         { role: backupRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn))) },
+        opts,
+    );
+    const walRole = irsaRole("wal-archive-role", DATABASE_SERVICE_ACCOUNT);
+    new aws.iam.RolePolicy(
+        `${name}-wal-archive-s3`,
+        { role: walRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(walArchiveBucketPolicy(arn, WAL_OBJECT_PREFIX))) },
         opts,
     );
 
@@ -385,6 +381,9 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             bucket: bucket.bucket,
             region: cfg.region,
             serviceAccountAnnotations: backupRole.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn })),
+            walArchiveServiceAccountAnnotations: walRole.arn.apply((arn): Record<string, string> => ({
+                "eks.amazonaws.com/role-arn": arn,
+            })),
         },
     };
 }

@@ -122,6 +122,33 @@ export function backupBucketPolicy(bucketArn: string): PolicyDocument {
     };
 }
 
+/** WAL archiving from the database pod: it may add objects below the WAL prefix, nothing else. */
+export function walArchiveBucketPolicy(bucketArn: string, prefix: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["s3:PutObject"], Resource: `${bucketArn}/${prefix}/*` }],
+    };
+}
+
+/**
+ * Backup bucket lifecycle. Backups are never expired by age here: the uploader deletes them and
+ * always keeps the newest successful ones (components/workloads/scripts/backup-retention.sh). The
+ * bucket only removes what the uploader deleted (noncurrent versions, after a grace period in which
+ * a mistaken delete can be undone), stale delete markers and abandoned multipart uploads.
+ */
+export function backupLifecycleRules(noncurrentDays: number) {
+    return [
+        {
+            id: "expire-deleted-backups",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
+        { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
+    ];
+}
+
 /** ECR lifecycle: keep the newest `keep` images of any tag, expire older ones. */
 export function ecrLifecyclePolicy(keep: number) {
     return {

@@ -8,20 +8,25 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, Record<string, unknown>> 
         // No identity provider on a laptop: the program creates the signing key (npm run token mints tokens).
         auth: { localIssuer: true },
         mesh: { tracingSamplePercent: 100, gateway: { serviceType: "NodePort" } },
-        database: { storage: { size: "1Gi" }, backup: { retentionDays: 3, volumeSize: "1Gi" } },
+        database: { storage: { size: "1Gi" }, maxConnections: 50, backup: { retentionDays: 3, volumeSize: "1Gi" } },
         observability: { prometheus: { retention: "2d", storageSize: "2Gi" } },
     },
     staging: {
         protect: false,
         mesh: { tracingSamplePercent: 10, mtlsMode: "STRICT" },
-        database: { backup: { retentionDays: 7 } },
-        observability: { prometheus: { retention: "7d" } },
+        database: { maxConnections: 100, backup: { retentionDays: 7 } },
+        observability: { prometheus: { retention: "7d" }, alerting: { requireReceiver: true } },
     },
     prod: {
         protect: true,
         mesh: { tracingSamplePercent: 1, mtlsMode: "STRICT" },
-        database: { backup: { retentionDays: 30 } },
-        observability: { prometheus: { retention: "30d", storageSize: "50Gi" } },
+        database: {
+            maxConnections: 200,
+            backup: { retentionDays: 30, keepLast: 7 },
+            // Point-in-time recovery: RPO of minutes instead of the backup interval.
+            walArchiving: { enabled: true },
+        },
+        observability: { prometheus: { retention: "30d", storageSize: "50Gi" }, alerting: { requireReceiver: true } },
     },
 };
 

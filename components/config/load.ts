@@ -5,6 +5,7 @@ import { AppCatalog, loadAppCatalog } from "./appCatalog";
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_REQUIRED } from "./defaults";
 import { CONFIG_NAMESPACE, ConfigError, describeIssues, keyName } from "./errors";
 import { Environment, ENVIRONMENTS, StackConfig, stackConfigSchema } from "./schema";
+import { connectionBudgetProblems, memoryProblems, stackConnectionBudget } from "../workloads/connectionBudget";
 
 export type RawConfig = Record<string, unknown>;
 
@@ -89,8 +90,14 @@ export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCata
         if (!configured.includes(name)) problems.push(`${keyName(["apps", name])} = (not set): is required (at least a version)`);
     }
 
+    if (parsed.success && problems.length === 0) problems.push(...databaseBudgetProblems(parsed.data, catalog));
     if (problems.length > 0 || !parsed.success) throw new ConfigError(stack, problems);
     return parsed.data;
+}
+
+/** The worst case of every database client must fit max_connections, and memory must carry them. */
+function databaseBudgetProblems(config: StackConfig, catalog: AppCatalog): string[] {
+    return [...connectionBudgetProblems(stackConnectionBudget(config, catalog), config.apps), ...memoryProblems(config.database)];
 }
 
 /** Every `orders-platform:*` key of the running stack, JSON values decoded. */

@@ -139,7 +139,8 @@ export class Observability extends pulumi.ComponentResource {
 
         if (stack) {
             // The monitors' CRDs come with the chart.
-            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn })) {
+            const postgresExporter = [...catalog.values()].some((a) => a.database);
+            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn, postgresExporter })) {
                 const after: pulumi.Resource[] = [stack];
                 if (m.scrapes === "istio" && args.istio) after.push(args.istio);
                 if (m.scrapes === "jaeger" && jaeger) after.push(jaeger);

@@ -2,6 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ObservabilityConfig, Resources } from "../config";
 import { parseMemory } from "../config/quantity";
+import { ALERTMANAGER_CONFIG_SECRET } from "./alertmanagerSpec";
 import { MONITORING_NAMESPACE } from "../naming";
 import {
     DASHBOARD_LABEL,
@@ -93,26 +94,6 @@ const NODE_EXPORTER_POD_SECURITY = {
     fsGroup: 65534,
     seccompProfile: { type: "RuntimeDefault" },
 };
-
-/** A route tree that only groups and silences: receivers are added per installation. */
-export function alertmanagerConfig(): Values {
-    return {
-        global: { resolve_timeout: "5m" },
-        route: {
-            receiver: "null",
-            group_by: ["namespace", "alertname"],
-            group_wait: "30s",
-            group_interval: "5m",
-            repeat_interval: "12h",
-            routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
-        },
-        inhibit_rules: [
-            { source_matchers: ["severity = critical"], target_matchers: ["severity =~ warning|info"], equal: ["namespace", "alertname"] },
-            { source_matchers: ["severity = warning"], target_matchers: ["severity = info"], equal: ["namespace", "alertname"] },
-        ],
-        receivers: [{ name: "null" }],
-    };
-}
 
 function grafanaValues(config: ObservabilityConfig): Values {
     if (!config.grafana.enabled) return { enabled: false };
@@ -228,8 +209,10 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
         },
         alertmanager: {
             enabled: true,
-            config: alertmanagerConfig(),
+            // Receivers carry secrets: the configuration is our own Secret (alertmanagerSpec.ts), not chart values.
             alertmanagerSpec: {
+                useExistingSecret: true,
+                configSecret: ALERTMANAGER_CONFIG_SECRET,
                 replicas: 1,
                 retention: "120h",
                 resources: HELPER_RESOURCES.alertmanager,

@@ -44,6 +44,8 @@ export interface MicroServiceArgs {
     auth: TokenVerification;
     meshEnabled: boolean;
     topology: ClusterTopology;
+    /** Database maintenance: every Deployment at 0 pods, no HPA (see components/workloads/RESTORE.md). */
+    suspended?: boolean;
 }
 
 export class MicroService extends pulumi.ComponentResource {
@@ -66,7 +68,7 @@ export class MicroService extends pulumi.ComponentResource {
 
         const labels = platformLabels(environment, "microservice");
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels: { ...labels, app } });
-        const plan = planReplicas(config, args.meshEnabled);
+        const plan = planReplicas(config, args.meshEnabled, args.suspended);
         if (plan.approximation) pulumi.log.warn(approximationWarning(app, plan.approximation), this);
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(

@@ -23,7 +23,7 @@ import {
     TRACING_NAMESPACE,
 } from "../naming";
 import { JAEGER_METRICS_PORT, JAEGER_POD_LABELS, JAEGER_QUERY_PORT, PROMETHEUS_PORT } from "../observability/names";
-import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, POSTGRES_POD_LABELS } from "./postgresSpec";
+import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, EXPORTER_PORT as POSTGRES_EXPORTER_PORT, POSTGRES_POD_LABELS } from "./postgresSpec";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
@@ -99,6 +99,10 @@ export interface NetworkPolicyOptions {
     network?: Pick<ClusterNetwork, "apiServer" | "nodes">;
     /** istiod and the apps fetch the issuer's keys from `auth.jwksUri` (HTTPS, outside the cluster). */
     jwksFetch?: boolean;
+    /** PostgreSQL's wal-upload container archives WAL to the backup bucket. */
+    walArchiving?: boolean;
+    /** Prometheus scrapes PostgreSQL's metrics exporter (with the mesh: through the sidecar's merged metrics). */
+    postgresMetrics?: boolean;
 }
 
 export interface PolicyObject {
@@ -122,6 +126,8 @@ export function networkPolicyOptions(
         edgeController: !config.mesh.enabled && config.edge.installController,
         network,
         jwksFetch: !config.auth.localIssuer && config.auth.jwksUri !== undefined,
+        walArchiving: config.database.walArchiving.enabled,
+        postgresMetrics: config.observability.prometheus.enabled,
     };
 }
 
@@ -251,21 +257,40 @@ export function infrastructureEdges(graph: TrafficEdge[], options: NetworkPolicy
     }
     const backups = graph.some((e) => e.from.kind === "backup");
     if (backups && options.backupTarget !== "volume") {
+        edges.push(...objectStorageEdges({ kind: "backup" }, options.backupTarget, "backup upload"));
+    }
+    if (options.walArchiving && options.backupTarget !== "volume") {
+        edges.push(...objectStorageEdges({ kind: "postgres" }, options.backupTarget, "WAL archiving"));
+    }
+    if (options.postgresMetrics && !options.meshEnabled) {
         add(
-            { kind: "backup" },
-            { kind: "ipBlock", name: "object-storage", ...INTERNET },
-            tcp(443),
-            `backup upload to ${options.backupTarget === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
+            { kind: "prometheus" },
+            { kind: "postgres" },
+            tcp(POSTGRES_EXPORTER_PORT),
+            "Prometheus scrapes the PostgreSQL exporter (with the mesh, through the merged metrics port)",
         );
-        if (options.backupTarget === "gcs") {
-            for (const m of GKE_METADATA) {
-                add(
-                    { kind: "backup" },
-                    { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidrs: [m.cidr] },
-                    tcp(m.port),
-                    "Workload Identity tokens from the GKE metadata server",
-                );
-            }
+    }
+    return edges;
+}
+
+/** A pod that writes to the backup bucket: HTTPS out of the cluster, and on GKE the metadata server (Workload Identity). */
+export function objectStorageEdges(from: NetPeer, target: "s3" | "gcs", purpose: string): NetEdge[] {
+    const edges: NetEdge[] = [
+        {
+            from,
+            to: { kind: "ipBlock", name: "object-storage", ...INTERNET },
+            ports: tcp(443),
+            reason: `${purpose} to ${target === "s3" ? "S3 (and STS for IRSA)" : "GCS"} over HTTPS`,
+        },
+    ];
+    if (target === "gcs") {
+        for (const m of GKE_METADATA) {
+            edges.push({
+                from,
+                to: { kind: "ipBlock", name: `gke-metadata-${m.port}`, cidrs: [m.cidr] },
+                ports: tcp(m.port),
+                reason: "Workload Identity tokens from the GKE metadata server",
+            });
         }
     }
     return edges;

@@ -61,7 +61,7 @@ describe("mesh: Istio and MeshTraffic components", () => {
         }
         const users = run.get(VS, "users").inputs.spec;
         assert.deepEqual(
-            users.http[1].route.map((r: any) => [r.destination.subset, r.weight]),
+            users.http.find((r: any) => r.name === "split").route.map((r: any) => [r.destination.subset, r.weight]),
             [
                 ["stable", 90],
                 ["canary", 10],
@@ -94,9 +94,13 @@ describe("mesh: Istio and MeshTraffic components", () => {
             [`${VS}::users`],
         );
         const old = before.resources.find((b) => b.urn === changed[0].urn)!;
-        assert.deepEqual(diffPaths(old.inputs, changed[0].inputs), [".spec.http.1.route.0.weight", ".spec.http.1.route.1.weight"]);
+        const splits = changed[0].inputs.spec.http.flatMap((r: any, i: number) => (r.name.startsWith("split") ? [i] : []));
         assert.deepEqual(
-            changed[0].inputs.spec.http[1].route.map((r: any) => r.weight),
+            diffPaths(old.inputs, changed[0].inputs),
+            splits.flatMap((i: number) => [`.spec.http.${i}.route.0.weight`, `.spec.http.${i}.route.1.weight`]),
+        );
+        assert.deepEqual(
+            changed[0].inputs.spec.http.find((r: any) => r.name === "split").route.map((r: any) => r.weight),
             [50, 50],
         );
     });

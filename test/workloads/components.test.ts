@@ -207,7 +207,11 @@ describe("workload components under mocks", function () {
         );
         const sts = run.get("kubernetes:apps/v1:StatefulSet", "postgres").inputs;
         assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "1Gi");
-        assert.deepEqual(run.byType(PDB), []);
+        // Single-replica apps have no PDB; PostgreSQL has one that lets drains proceed one pod at a time.
+        assert.deepEqual(
+            run.byType(PDB).map((p) => [p.name, p.inputs.spec.maxUnavailable]),
+            [["postgres", 1]],
+        );
     });
 
     it("prod: protects and retains the database, its volumes and the superuser password", () => {
@@ -234,12 +238,15 @@ describe("workload components under mocks", function () {
         assert.equal(sa.metadata.namespace, "orders-data");
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
         assert.equal(pod.serviceAccountName, "postgres-backup");
-        assert.equal(pod.containers[0].args[3], `s3://${BACKUP_BUCKET}/postgres`);
+        assert.deepEqual(
+            pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: `s3://${BACKUP_BUCKET}/postgres` },
+        );
         assert.deepEqual(
             pod.containers[0].env.find((e: any) => e.name === "AWS_REGION"),
             { name: "AWS_REGION", value: "eu-west-1" },
         );
-        assert.equal(run.byType("kubernetes:core/v1:PersistentVolumeClaim").length, 0);
+        assert.equal(run.byType("kubernetes:core/v1:PersistentVolumeClaim").length, 0, "the scratch space is an ephemeral volume per run");
     });
 
     it("GKE: uploads backups to GCS as the Workload Identity ServiceAccount", () => {
@@ -247,7 +254,10 @@ describe("workload components under mocks", function () {
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
         assert.deepEqual(sa.metadata.annotations, { "iam.gke.io/gcp-service-account": GSA });
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
-        assert.equal(pod.containers[0].args[3], `gs://${BACKUP_BUCKET}/postgres`);
+        assert.deepEqual(
+            pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: `gs://${BACKUP_BUCKET}/postgres` },
+        );
     });
 
     it("mesh on: namespaces are injected and enforce restricted, the Jobs run native sidecars, no mTLS exception; mesh off: no Istio objects", () => {

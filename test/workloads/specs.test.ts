@@ -24,6 +24,7 @@ import {
 } from "../../components/workloads/networkPolicySpec";
 import { clusterNetwork } from "../../components/cluster/network";
 import { EDGE_NODE_PORTS } from "../../components/cluster/types";
+import { postgresSettings } from "../../components/workloads/connectionBudget";
 import { edgeUrl, ingressSpec, traefikDynamicConfig, traefikValues } from "../../components/workloads/ingressSpec";
 import {
     backupCronJobSpec,
@@ -212,7 +213,8 @@ describe("workloads: postgres specs", () => {
     const images = imagesSchema.parse({});
 
     it("bootstraps roles and databases idempotently, passwords only from the environment", () => {
-        const sql = bootstrapSql(["orders", "users"]);
+        const roles = (apps: string[]) => ({ apps, connectionLimits: { orders: 72, users: 90 }, baseBackups: false, monitor: false });
+        const sql = bootstrapSql(roles(["orders", "users"]));
         for (const role of ["orders", "users", "backup"]) {
             assert.match(sql, new RegExp(`WHERE NOT EXISTS \\(SELECT FROM pg_roles WHERE rolname = '${role}'\\)\\\\gexec`));
             assert.match(sql, new RegExp(`\\\\getenv pw ${role.toUpperCase()}_PASSWORD`));
@@ -224,8 +226,8 @@ describe("workloads: postgres specs", () => {
         }
         assert.doesNotMatch(sql, /CREATE (ROLE|DATABASE) [a-z]/, "creates only through the guarded \\gexec form");
         assert.match(sql, /GRANT pg_read_all_data TO backup;/);
-        assert.match(bootstrapJobName(["orders", "users"]), /^postgres-bootstrap-[0-9a-f]{8}$/);
-        assert.notEqual(bootstrapJobName(["orders", "users"]), bootstrapJobName(["orders"]));
+        assert.match(bootstrapJobName(roles(["orders", "users"])), /^postgres-bootstrap-[0-9a-f]{8}$/);
+        assert.notEqual(bootstrapJobName(roles(["orders", "users"])), bootstrapJobName(roles(["orders"])));
     });
 
     it("builds DATABASE_URL for the client Service with an URL-encoded password", () => {
@@ -236,7 +238,15 @@ describe("workloads: postgres specs", () => {
     });
 
     it("runs one non-root postgres with a pinned image, pg_isready probes and volumes from config", () => {
-        const s = statefulSetSpec({ config: db, image: images.postgres, labels: {}, storageClassName: "gp3", retainVolumes: true }) as any;
+        const settings = postgresSettings(db);
+        const s = statefulSetSpec({
+            config: db,
+            image: images.postgres,
+            labels: {},
+            storageClassName: "gp3",
+            retainVolumes: true,
+            settings,
+        }) as any;
         assert.equal(s.replicas, 1);
         const pod = s.template.spec;
         const c = pod.containers[0];
@@ -264,6 +274,7 @@ describe("workloads: postgres specs", () => {
             labels: {},
             storageClassName: "standard",
             retainVolumes: false,
+            settings,
         }) as any;
         assert.equal(dev.persistentVolumeClaimRetentionPolicy.whenDeleted, "Delete");
     });
@@ -275,6 +286,7 @@ describe("workloads: postgres specs", () => {
             apps: ["orders", "users"],
             labels: {},
             destination: { kind: "volume", claimName: "postgres-backups" },
+            storageClassName: "standard",
         }) as any;
         assert.equal(volume.schedule, "0 2 * * *");
         assert.equal(volume.concurrencyPolicy, "Forbid");
@@ -307,16 +319,21 @@ describe("workloads: postgres specs", () => {
             apps: ["users"],
             labels: {},
             destination: { kind: "s3", url: "s3://b/postgres", region: "eu-west-1" },
+            storageClassName: "gp3",
         }) as any;
         const spod = s3.jobTemplate.spec.template.spec;
         assert.equal(spod.initContainers[0].name, "dump");
         assert.equal(spod.containers[0].image, images.awsCli);
         assert.match(images.awsCli, /^public\.ecr\.aws\/aws-cli\/aws-cli:2\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
-        assert.deepEqual(spod.containers[0].args.slice(0, 4), ["s3", "sync", "/backups", "s3://b/postgres"]);
-        assert.equal(
-            spod.initContainers[0].env.find((e: any) => e.name === "RETENTION_DAYS"),
-            undefined,
-            "the bucket lifecycle owns retention",
+        assert.deepEqual(spod.containers[0].command, ["/scripts/backup-upload.sh"]);
+        assert.deepEqual(
+            spod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: "s3://b/postgres" },
+        );
+        assert.deepEqual(
+            spod.initContainers[0].env.find((e: any) => e.name === "LOCAL_RETENTION"),
+            { name: "LOCAL_RETENTION", value: "false" },
+            "the uploader owns retention in the bucket",
         );
         assert.equal(spod.serviceAccountName, "postgres-backup");
 
@@ -326,11 +343,18 @@ describe("workloads: postgres specs", () => {
             apps: ["users"],
             labels: {},
             destination: { kind: "gcs", url: "gs://b/postgres" },
+            storageClassName: "standard-rwo",
         }) as any;
         const gpod = gcs.jobTemplate.spec.template.spec;
         assert.equal(gpod.containers[0].image, images.gcloudCli);
         assert.match(images.gcloudCli, /^gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:\d+\.\d+\.\d+-slim@sha256:[0-9a-f]{64}$/);
-        assert.deepEqual(gpod.containers[0].args.slice(0, 4), ["storage", "rsync", "/backups", "gs://b/postgres"]);
+        assert.deepEqual(
+            gpod.containers[0].env.filter((e: any) => ["STORE", "BACKUP_URL"].includes(e.name)),
+            [
+                { name: "STORE", value: "gcs" },
+                { name: "BACKUP_URL", value: "gs://b/postgres" },
+            ],
+        );
 
         for (const spec of [volume, s3, gcs]) {
             const pod = spec.jobTemplate.spec.template.spec;
