@@ -3,11 +3,14 @@
 //   npm run token -- --sub alice [--admin] [--ttl 3600]        prints a bearer token for alice
 //   npm run token -- --sub a --sub b                           one token per line
 //   npm run token -- --env                                     prints the AUTH_* variables (export lines)
+//   npm run token -- --stack dev --user alice [--canary]       a token from a deployed stack's own issuer
 // The key lives in .data/dev-auth/signing-key.json (gitignored; --key-dir to choose another
 // directory) and is created on first use. Never use it outside a developer machine.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { JWK } from "jose" with { "resolution-mode": "import" };
+import { PulumiCliMissingError, resolvePulumiCli } from "./lib/pulumiCli";
+import { mintToken as mintStackToken, readStackSigningKey, StackSigningKeyError } from "./lib/stackSigningKey";
 
 export const DEV_ISSUER = "orders-platform-dev";
 export const DEV_AUDIENCE = "orders-platform";
@@ -76,28 +79,60 @@ export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<stri
         .sign(await importJWK(key.privateJwk, ALG));
 }
 
+const USAGE = [
+    "usage: npm run token -- --sub <user> [--sub <user> ...] [--admin] [--ttl <seconds>] [--key-dir <dir>]   (npm run dev)",
+    "       npm run token -- --env                                                                        (AUTH_* for npm run dev)",
+    "       npm run token -- --stack <stack> --sub <user> [--admin] [--canary] [--ttl <seconds>]            (a deployed stack that is its own issuer, e.g. dev)",
+    "       --user is the same as --sub",
+].join("\n");
+
 function usage(): never {
-    console.error("usage: npm run token -- --sub <user> [--sub <user> ...] [--admin] [--ttl <seconds>] [--key-dir <dir>] | --env");
+    console.error(USAGE);
     process.exit(2);
+}
+
+/** Tokens signed by a deployed stack's own issuer (its key is read from the stack's state). */
+async function stackTokens(
+    stack: string,
+    subs: string[],
+    opts: { admin: boolean; canary: boolean; ttlSeconds: number },
+): Promise<string[]> {
+    const root = path.resolve(__dirname, "..");
+    const key = readStackSigningKey(stack, { projectDir: root, cli: resolvePulumiCli(root) });
+    return Promise.all(
+        subs.map((user) =>
+            mintStackToken(key, { user, roles: opts.admin ? ["admin"] : [], canary: opts.canary, expiresInSeconds: opts.ttlSeconds }),
+        ),
+    );
 }
 
 async function main(argv: string[]): Promise<void> {
     const subs: string[] = [];
     let admin = false;
+    let canary = false;
     let ttlSeconds = 3600;
     let keyDir = DEFAULT_KEY_DIR;
     let printEnv = false;
+    let stack: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => argv[++i] ?? usage();
-        if (arg === "--sub") subs.push(value());
+        if (arg === "--sub" || arg === "--user") subs.push(value());
         else if (arg === "--admin") admin = true;
+        else if (arg === "--canary") canary = true;
         else if (arg === "--ttl") ttlSeconds = Number(value());
         else if (arg === "--key-dir") keyDir = path.resolve(value());
+        else if (arg === "--stack") stack = value();
         else if (arg === "--env") printEnv = true;
         else usage();
     }
     if (!printEnv && (subs.length === 0 || !Number.isInteger(ttlSeconds) || ttlSeconds < 1)) usage();
+    if (stack !== undefined) {
+        if (printEnv) usage();
+        for (const token of await stackTokens(stack, subs, { admin, canary, ttlSeconds })) process.stdout.write(token + "\n");
+        return;
+    }
+    if (canary) usage(); // the local key of `npm run dev` has no mesh, hence no canary
     const key = await loadOrCreateKey(keyDir);
     if (printEnv) {
         for (const [k, v] of Object.entries(authEnv(key))) process.stdout.write(`export ${k}='${v}'\n`);
@@ -106,4 +141,12 @@ async function main(argv: string[]): Promise<void> {
     for (const sub of subs) process.stdout.write((await mintToken(key, { sub, admin, ttlSeconds })) + "\n");
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((err: unknown) => {
+        const known = err instanceof StackSigningKeyError || err instanceof PulumiCliMissingError;
+        process.stderr.write(
+            `token: ${known ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+        );
+        process.exitCode = known ? 1 : 3;
+    });
+}
