@@ -47,7 +47,12 @@ async function main(argv: string[]): Promise<number> {
     }
     let driver;
     try {
-        driver = await automationStackDriver({ stackName: opts.stack, workDir: repoRoot, cli });
+        driver = await automationStackDriver({
+            stackName: opts.stack,
+            workDir: path.resolve(opts.cwd ?? repoRoot),
+            policyDir: repoRoot,
+            cli,
+        });
     } catch (err) {
         log.error(`cannot select stack "${opts.stack}" with ${cli.bin}: ${(err as Error).message.split("\n").slice(0, 3).join(" ")}`);
         return 2;

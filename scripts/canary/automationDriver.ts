@@ -1,4 +1,4 @@
-// StackDriver over the Pulumi Automation API (local workspace = this repository's program).
+// StackDriver over the Pulumi Automation API (local workspace = the project directory, by default this repository).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
@@ -9,6 +9,8 @@ export interface AutomationDriverOptions {
     stackName: string;
     /** Directory holding Pulumi.yaml. */
     workDir: string;
+    /** Directory holding the policy pack (policy/) and its per-environment configs. */
+    policyDir: string;
     /** The CLI found by resolvePulumiCli. */
     cli: PulumiCli;
 }
@@ -25,11 +27,13 @@ export async function automationStackDriver(opts: AutomationDriverOptions): Prom
     // PULUMI_CONFIG_PASSPHRASE), exactly as for the pulumi CLI.
     const pulumiCommand = await pulumiCommandFor(opts.cli);
     const stack = await LocalWorkspace.selectStack({ stackName: opts.stackName, workDir: opts.workDir }, { pulumiCommand });
-    // Same policy gate as every other deploy path.
-    const policyConfig = path.join(opts.workDir, "policy", "config", `${opts.stackName}.json`);
-    const policy = fs.existsSync(policyConfig)
-        ? { policyPacks: [path.join(opts.workDir, "policy")], policyPackConfigs: [policyConfig] }
-        : {};
+    // Same policy gate as every other deploy path: the pack with the config of the stack's environment.
+    const environment = (await stack.getConfig(`${CONFIG_NAMESPACE}:environment`)).value;
+    const policyConfig = path.join(opts.policyDir, "policy", "config", `${environment}.json`);
+    if (!fs.existsSync(policyConfig)) {
+        throw new Error(`no policy config for environment "${environment}" of stack "${opts.stackName}" (${policyConfig})`);
+    }
+    const policy = { policyPacks: [path.join(opts.policyDir, "policy")], policyPackConfigs: [policyConfig] };
 
     return {
         stackName: opts.stackName,

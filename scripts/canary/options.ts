@@ -19,6 +19,8 @@ export interface CanaryOptions {
     dryRun: boolean;
     /** Operations log file; default logs/operations.log under the repository root. */
     logFile?: string;
+    /** Directory of the Pulumi project (Pulumi.yaml); default the repository root. */
+    cwd?: string;
 }
 
 export const DEFAULTS = {
@@ -52,6 +54,7 @@ options:
   --prometheus-url <url>    Prometheus HTTP API (default ${DEFAULTS.prometheusUrl}, e.g. via
                             kubectl -n monitoring port-forward svc/<prometheus> 9090)
   --log-file <path>         operations log (default logs/operations.log)
+  --cwd <dir>               directory of the Pulumi project (default: this repository)
   --dry-run                 validate, check Prometheus and print the plan; change nothing
   -h, --help                this text
 
@@ -120,6 +123,7 @@ export function parseCanaryArgs(argv: string[]): CanaryOptions | "help" {
                 "max-holds": { type: "string" },
                 "prometheus-url": { type: "string" },
                 "log-file": { type: "string" },
+                cwd: { type: "string" },
                 "dry-run": { type: "boolean" },
                 help: { type: "boolean", short: "h" },
             },
@@ -167,5 +171,6 @@ export function parseCanaryArgs(argv: string[]): CanaryOptions | "help" {
         prometheusUrl,
         dryRun: values["dry-run"] ?? false,
         logFile: values["log-file"],
+        cwd: values.cwd,
     };
 }

@@ -88,6 +88,7 @@ describe("canary options", () => {
             prometheusUrl: DEFAULTS.prometheusUrl,
             dryRun: false,
             logFile: undefined,
+            cwd: undefined,
         });
     });
 
@@ -109,11 +110,13 @@ describe("canary options", () => {
             "0",
             "--prometheus-url",
             "http://prom.monitoring:9090/",
+            "--cwd",
+            "test/engine/project",
             "--dry-run",
         ]) as CanaryOptions;
         assert.deepEqual(
-            [o.app, o.stack, o.steps, o.windowMs, o.maxErrorRate, o.maxP99Ms, o.minRequests, o.maxHolds, o.prometheusUrl, o.dryRun],
-            ["orders", "prod", [5, 50, 100], 90_000, 0.002, 300, 20, 0, "http://prom.monitoring:9090/", true],
+            [o.app, o.stack, o.steps, o.windowMs, o.maxErrorRate, o.maxP99Ms, o.minRequests, o.maxHolds, o.prometheusUrl, o.cwd, o.dryRun],
+            ["orders", "prod", [5, 50, 100], 90_000, 0.002, 300, 20, 0, "http://prom.monitoring:9090/", "test/engine/project", true],
         );
         assert.equal(parseCanaryArgs(["--help"]), "help");
         assert.equal(parseDuration("1h"), 3_600_000);
