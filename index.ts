@@ -219,8 +219,11 @@ export const edgeUrl = edge.url;
 export const grafanaUrl = observability.grafanaUrl;
 export const jaegerUrl = observability.jaegerUrl;
 export const imageRefs = images.refs;
-/** dev: what `npm run token` needs to sign tokens for this stack (the private key is a secret). */
-export const devAuth = localIssuer?.signing;
+/**
+ * dev: what `npm run token` needs to sign tokens for this stack (the private key is a secret);
+ * null where an identity provider issues the tokens.
+ */
+export const devAuth = localIssuer?.signing ?? null;
 export const appVersions = Object.fromEntries(
     Object.entries(config.apps).map(([name, app]) => [
         name,
