@@ -1,6 +1,7 @@
 // Composition root: config -> cluster -> images -> platform (mesh, observability, database) -> apps.
 // Each step is a component; this file only wires their outputs together.
 import * as pulumi from "@pulumi/pulumi";
+import { TeamAccess } from "./components/access";
 import { trafficGraph } from "./components/appGraph";
 import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
@@ -21,6 +22,7 @@ const cluster = new Cluster("cluster", {
     protect,
     backupRetentionDays: config.database.backup.retentionDays,
     images: config.images,
+    accessGroups: config.access.groups,
 });
 const k8sOpts = { provider: cluster.provider };
 
@@ -73,6 +75,13 @@ const database = new Postgres(
         meshEnabled: config.mesh.enabled,
         images: config.images,
     },
+    k8sOpts,
+);
+
+// --- people: team roles bound to the configured groups -----------------------
+new TeamAccess(
+    "team-access",
+    { environment, groups: config.access.groups, namespaces: { app: namespaces.appNamespace, data: namespaces.dataNamespace } },
     k8sOpts,
 );
 

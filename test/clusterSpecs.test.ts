@@ -209,15 +209,27 @@ describe("cluster specs: topology", () => {
             multiNode: true,
             multiZone: false,
         });
-        assert.deepEqual(clusterTopology(clusterSchema.parse({ provider: "eks", eks: { region: "eu-west-1", azCount: 3 } })), {
-            multiNode: true,
-            multiZone: true,
-        });
         assert.deepEqual(
             clusterTopology(
                 clusterSchema.parse({
                     provider: "eks",
-                    eks: { region: "eu-west-1", nodeGroup: { minSize: 1, desiredSize: 1, maxSize: 2 } },
+                    eks: { region: "eu-west-1", deployerRoleArn: "arn:aws:iam::123456789012:role/deploy", azCount: 3 },
+                }),
+            ),
+            {
+                multiNode: true,
+                multiZone: true,
+            },
+        );
+        assert.deepEqual(
+            clusterTopology(
+                clusterSchema.parse({
+                    provider: "eks",
+                    eks: {
+                        region: "eu-west-1",
+                        deployerRoleArn: "arn:aws:iam::123456789012:role/deploy",
+                        nodeGroup: { minSize: 1, desiredSize: 1, maxSize: 2 },
+                    },
                 }),
             ),
             { multiNode: false, multiZone: false },

@@ -8,10 +8,12 @@ import { EKS_STANDARD_SUPPORT_ENDS } from "../versions";
 import {
     backupBucketPolicy,
     CLUSTER_ADMIN_ACCESS_POLICY,
+    callerAccessWarning,
     CLUSTER_ROLE_POLICIES,
     clusterKmsPolicy,
     EBS_CSI_POLICY,
     EBS_CSI_SERVICE_ACCOUNT,
+    eksAccessEntries,
     ecrLifecyclePolicy,
     ecrRepositoryName,
     eksSupportWarning,
@@ -153,32 +155,46 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     const supportWarning = eksSupportWarning(cfg.kubernetesVersion, cfg.upgradePolicy, EKS_STANDARD_SUPPORT_ENDS, new Date());
     if (supportWarning) pulumi.log.warn(supportWarning, cluster);
 
-    // --- access entries: the deploying identity and the configured admins ---
+    // --- access entries: the deployer role, the admins and the team roles' principals ---
     const caller = aws.getCallerIdentityOutput({}, invokeOpts);
-    // An assumed-role ARN (sts) is not a valid principal; the issuing IAM role is.
-    const deployerArn = aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn;
-    // adminPrincipalArns must not repeat the deployer: EKS allows one entry per principal.
-    const admins: Array<{ id: string; arn: pulumi.Input<string> }> = [
-        { id: "deployer", arn: deployerArn },
-        ...cfg.adminPrincipalArns.map((arn, i) => ({ id: `admin-${i}`, arn })),
-    ];
-    const accessPolicies = admins.map(({ id, arn }) => {
-        const entry = new aws.eks.AccessEntry(
-            `${name}-access-${id}`,
-            { clusterName: cluster.name, principalArn: arn, type: "STANDARD" },
-            opts,
-        );
-        return new aws.eks.AccessPolicyAssociation(
-            `${name}-access-${id}`,
+    const entries = eksAccessEntries({
+        deployerRoleArn: cfg.deployerRoleArn,
+        adminPrincipalArns: cfg.adminPrincipalArns,
+        team: cfg.access,
+        groups: args.accessGroups,
+    });
+    // An assumed-role ARN (sts) is not a principal; the issuing IAM role is.
+    aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn.apply((callerRole) => {
+        const warning = callerAccessWarning(callerRole, entries);
+        if (warning) pulumi.log.warn(warning, parent);
+    });
+    const accessPolicies: pulumi.Resource[] = [];
+    for (const entry of entries) {
+        const created = new aws.eks.AccessEntry(
+            `${name}-access-${entry.id}`,
             {
                 clusterName: cluster.name,
                 principalArn: entry.principalArn,
-                policyArn: CLUSTER_ADMIN_ACCESS_POLICY,
-                accessScope: { type: "cluster" },
+                type: "STANDARD",
+                ...(entry.kubernetesGroups.length > 0 ? { kubernetesGroups: entry.kubernetesGroups } : {}),
             },
             opts,
         );
-    });
+        accessPolicies.push(created);
+        if (!entry.clusterAdmin) continue;
+        accessPolicies.push(
+            new aws.eks.AccessPolicyAssociation(
+                `${name}-access-${entry.id}`,
+                {
+                    clusterName: cluster.name,
+                    principalArn: created.principalArn,
+                    policyArn: CLUSTER_ADMIN_ACCESS_POLICY,
+                    accessScope: { type: "cluster" },
+                },
+                opts,
+            ),
+        );
+    }
 
     // --- IRSA ---
     const issuerUrl = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");

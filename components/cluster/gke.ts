@@ -99,6 +99,8 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
                 cidrBlocks: cfg.masterAuthorizedCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `allowed ${cidrBlock}` })),
             },
             enableShieldedNodes: true,
+            // Google Groups for RBAC: the groups of access.groups are members of this group.
+            ...(cfg.securityGroup ? { authenticatorGroupsConfig: { securityGroup: cfg.securityGroup } } : {}),
             deletionProtection: protect,
         },
         protectedOpts,

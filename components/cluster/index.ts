@@ -1,5 +1,6 @@
 // The cluster of a stack: one variant per `cluster.provider`, all with the same outputs.
 import type * as k8s from "@pulumi/kubernetes";
+import type { TeamGroups } from "../access/roleSpec";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig, Environment, ImageRefs } from "../config";
 import { IMAGE_PLATFORM } from "../images/imageSpec";
@@ -24,6 +25,8 @@ export interface ClusterArgs {
     /** Days backups live in cloud storage before the bucket lifecycle deletes them. Default 7. */
     backupRetentionDays?: number;
     images: ImageRefs;
+    /** Kubernetes group of each team role (`access.groups`). */
+    accessGroups: TeamGroups;
 }
 
 export class Cluster extends pulumi.ComponentResource implements ClusterOutputs {
@@ -44,6 +47,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             protect: args.protect,
             backupRetentionDays: args.backupRetentionDays ?? 7,
             images: args.images,
+            accessGroups: args.accessGroups,
             parent: this,
         };
         const out = createVariant(name, args.config, variantArgs);

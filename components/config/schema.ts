@@ -168,6 +168,9 @@ const kindSchema = z.strictObject({
     httpsPort: int(1, 65535).default(8443),
 });
 
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const iamPrincipalArn = () => pattern(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "an IAM role or user ARN");
+
 const eksSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region like "eu-west-1"' }),
     kubernetesVersion: pattern(/^1\.\d{2}$/, `a Kubernetes minor version like "${EKS.version}"`).default(EKS.version),
@@ -190,10 +193,21 @@ const eksSchema = z.strictObject({
     controlPlaneLogs: z
         .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
         .default(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
+    /**
+     * The IAM role that runs `pulumi up` (CI's deploy role): cluster-admin through its access entry.
+     * Config, not the caller's identity, so an `up` with other credentials never takes CI's access away.
+     */
+    deployerRoleArn: pattern(IAM_ROLE_ARN, 'an IAM role ARN like "arn:aws:iam::123456789012:role/orders-deploy"'),
     /** IAM principals (role/user ARNs) given cluster-admin through EKS access entries, besides the deployer. */
-    adminPrincipalArns: z
-        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" }))
-        .default([]),
+    adminPrincipalArns: z.array(iamPrincipalArn()).default([]),
+    /** IAM principals per team role: each gets an access entry carrying the role's group (`access.groups`). */
+    access: z
+        .strictObject({
+            viewers: z.array(iamPrincipalArn()).default([]),
+            operators: z.array(iamPrincipalArn()).default([]),
+            databaseAdmins: z.array(iamPrincipalArn()).default([]),
+        })
+        .prefault({}),
     endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
@@ -214,6 +228,11 @@ const gkeSchema = z.strictObject({
     podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
     masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /**
+     * Google Groups for RBAC: the `gke-security-groups@<domain>` group that holds the groups named
+     * in `access.groups`. Unset: GKE does not resolve Google groups, so those bindings match nobody.
+     */
+    securityGroup: pattern(/^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/, 'a group like "gke-security-groups@example.com"').optional(),
     /** /28 of the control plane's private endpoint; it must reach the nodes' webhook ports. */
     masterCidr: pattern(/^(\d{1,3}\.){3}\d{1,3}\/28$/, 'a /28 CIDR like "172.16.0.0/28"').default("172.16.0.0/28"),
 });
@@ -370,6 +389,42 @@ export const edgeSchema = z.strictObject({
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
+/** Kubernetes group names carry no "system:" prefix (reserved; EKS refuses it in access entries). */
+const GROUP_NAME = /^(?!system:)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
+const groupName = () => pattern(GROUP_NAME, 'a group name like "orders-platform:viewers" (no "system:" prefix)');
+const EMAIL = /^[^\s@]+@[a-z0-9.-]+\.[a-z]{2,}$/;
+
+/** People's access: the Kubernetes group of each team role (see components/access). */
+export const accessSchema = z
+    .strictObject({
+        groups: z
+            .strictObject({
+                /** Read workloads and logs in the app namespace, never Secrets. */
+                viewers: groupName().default("orders-platform:viewers"),
+                /** Also restart, scale and exec in the app namespace. */
+                operators: groupName().default("orders-platform:operators"),
+                /** The data namespace: read, exec (psql), restart, on-demand backups. */
+                databaseAdmins: groupName().default("orders-platform:database-admins"),
+            })
+            .superRefine((g, ctx) => {
+                const seen = new Map<string, string>();
+                for (const [key, group] of Object.entries(g)) {
+                    const other = seen.get(group);
+                    if (other)
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [key],
+                            input: group,
+                            message: `must differ from ${other} (one group per role)`,
+                        });
+                    seen.set(group, key);
+                }
+            })
+            .prefault({}),
+    })
+    .prefault({});
+export type AccessConfig = z.infer<typeof accessSchema>;
+
 const PROMETHEUS_RESOURCES = { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 const JAEGER_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
 
@@ -466,10 +521,35 @@ export const stackConfigSchema = z
         mesh: meshSchema.prefault({}),
         edge: edgeSchema,
         observability: observabilitySchema.prefault({}),
+        access: accessSchema,
         charts: chartsSchema,
         images: imagesSchema,
     })
     .superRefine((c, ctx) => {
+        // GKE resolves Google groups (email addresses) once the cluster names its security group.
+        const gke = c.cluster.provider === "gke" ? c.cluster.gke : undefined;
+        if (gke) {
+            const googleGroups = Object.entries(c.access.groups).filter(([, g]) => EMAIL.test(g));
+            if (gke.securityGroup) {
+                for (const [key, group] of Object.entries(c.access.groups)) {
+                    if (!EMAIL.test(group)) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["access", "groups", key],
+                            input: group,
+                            message: `must be a Google group address like "orders-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}@example.com", not "${group}" (cluster.gke.securityGroup is set)`,
+                        });
+                    }
+                }
+            } else if (googleGroups.length > 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cluster", "gke", "securityGroup"],
+                    input: undefined,
+                    message: `is required when access.groups names Google groups (${googleGroups.map(([, g]) => g).join(", ")}): "gke-security-groups@<your domain>"`,
+                });
+            }
+        }
         // Mesh off: the NetworkPolicies admit public traffic only from the controller this program installs.
         if (!c.mesh.enabled && !c.edge.installController) {
             ctx.addIssue({
