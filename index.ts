@@ -10,7 +10,7 @@ import { Istio, MeshTraffic } from "./components/mesh";
 import { Observability } from "./components/observability";
 import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
 
-const { config, catalog } = loadStackConfig();
+const { config, catalog, render } = loadStackConfig();
 const { environment } = config;
 const protect = config.protect;
 
@@ -23,6 +23,7 @@ const cluster = new Cluster("cluster", {
     backupRetentionDays: config.database.backup.retentionDays,
     images: config.images,
     accessGroups: config.access.groups,
+    render,
 });
 const k8sOpts = { provider: cluster.provider };
 

@@ -17,10 +17,9 @@ import { groupOf, ROLE_DEFINITIONS, TEAM_ROLES, type TeamGroups, type TeamRole }
 import { kindClusterName } from "../components/cluster/kindSpec";
 import { loadStackFileConfig } from "./lib/stackFile";
 
-/** Command-line name of each role: the suffix of its ClusterRole (viewer, operator, database-admin). */
-export const ROLE_ARGS: Readonly<Record<string, TeamRole>> = Object.fromEntries(
-    TEAM_ROLES.map((role) => [ROLE_DEFINITIONS[role].clusterRole.split(":")[1], role]),
-);
+/** Command-line name of a role: its ClusterRole without the prefix (viewer, operator, database-admin). */
+export const roleArg = (role: TeamRole): string => ROLE_DEFINITIONS[role].clusterRole.replace(/^orders-platform-/, "");
+export const ROLE_ARGS: Readonly<Record<string, TeamRole>> = Object.fromEntries(TEAM_ROLES.map((role) => [roleArg(role), role]));
 
 export interface Options {
     role: TeamRole;
@@ -69,7 +68,7 @@ export function certificateSubject(role: TeamRole, groups: TeamGroups, user: str
 }
 
 export function csrName(role: TeamRole, user: string): string {
-    return `orders-platform-${ROLE_DEFINITIONS[role].clusterRole.split(":")[1]}-${user}`;
+    return `${ROLE_DEFINITIONS[role].clusterRole}-${user}`;
 }
 
 /** A CertificateSigningRequest for a client certificate the API server accepts. */
@@ -98,7 +97,7 @@ export function roleKubeconfig(args: {
     keyPem: string;
 }): string {
     const userName = `${args.user}@${args.clusterName}`;
-    const contextName = `${ROLE_DEFINITIONS[args.role].clusterRole.split(":")[1]}@${args.clusterName}`;
+    const contextName = `${roleArg(args.role)}@${args.clusterName}`;
     return JSON.stringify(
         {
             apiVersion: "v1",
@@ -155,7 +154,7 @@ async function main(argv: string[]): Promise<void> {
     }
     const clusterName = kindClusterName(config.environment, config.cluster.kind!);
     const context = opts.context ?? `kind-${clusterName}`;
-    const user = opts.user ?? `${ROLE_DEFINITIONS[opts.role].clusterRole.split(":")[1]}-demo`;
+    const user = opts.user ?? `${roleArg(opts.role)}-demo`;
     const { keyPem, csrPem } = createKeyAndCsr(certificateSubject(opts.role, config.access.groups, user));
 
     const name = csrName(opts.role, user);

@@ -87,19 +87,19 @@ describe("team access: the roles' rules", () => {
                 [
                     "orders-apps",
                     "ClusterRole",
-                    "orders-platform:viewer",
+                    "orders-platform-viewer",
                     [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "orders-platform:viewers" }],
                 ],
                 [
                     "orders-apps",
                     "ClusterRole",
-                    "orders-platform:operator",
+                    "orders-platform-operator",
                     [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "orders-platform:operators" }],
                 ],
                 [
                     "orders-data",
                     "ClusterRole",
-                    "orders-platform:database-admin",
+                    "orders-platform-database-admin",
                     [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "orders-platform:database-admins" }],
                 ],
             ],
@@ -135,9 +135,9 @@ describe("team access: the component under mocks", () => {
             .map((r) => `${r.inputs.metadata.namespace}:${r.inputs.subjects[0].name}->${r.inputs.roleRef.name}`)
             .sort();
         assert.deepEqual(subjects, [
-            "orders-apps:operators@example.com->orders-platform:operator",
-            "orders-apps:viewers@example.com->orders-platform:viewer",
-            "orders-data:dbas@example.com->orders-platform:database-admin",
+            "orders-apps:operators@example.com->orders-platform-operator",
+            "orders-apps:viewers@example.com->orders-platform-viewer",
+            "orders-data:dbas@example.com->orders-platform-database-admin",
         ]);
     });
 });

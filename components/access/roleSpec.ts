@@ -95,21 +95,21 @@ interface RoleDefinition {
 
 export const ROLE_DEFINITIONS: Readonly<Record<TeamRole, RoleDefinition>> = {
     viewer: {
-        clusterRole: "orders-platform:viewer",
+        clusterRole: "orders-platform-viewer",
         groupKey: "viewers",
         namespace: APP_NAMESPACE,
         rules: VIEWER_RULES,
         description: "read workloads and logs in the app namespace, never Secrets",
     },
     operator: {
-        clusterRole: "orders-platform:operator",
+        clusterRole: "orders-platform-operator",
         groupKey: "operators",
         namespace: APP_NAMESPACE,
         rules: OPERATOR_RULES,
         description: "viewer, plus restart, scale and exec in the app namespace",
     },
     databaseAdmin: {
-        clusterRole: "orders-platform:database-admin",
+        clusterRole: "orders-platform-database-admin",
         groupKey: "databaseAdmins",
         namespace: DATA_NAMESPACE,
         rules: DATABASE_ADMIN_RULES,
@@ -154,7 +154,7 @@ export function teamRoleBinding(role: TeamRole, groups: TeamGroups, environment:
     return {
         apiVersion: `${RBAC_API}/v1`,
         kind: "RoleBinding",
-        metadata: { name: def.clusterRole.replace(":", "-"), namespace: def.namespace, labels: platformLabels(environment, "access") },
+        metadata: { name: def.clusterRole, namespace: def.namespace, labels: platformLabels(environment, "access") },
         roleRef: { apiGroup: RBAC_API, kind: "ClusterRole", name: def.clusterRole },
         subjects: [{ apiGroup: RBAC_API, kind: "Group", name: groups[def.groupKey] }],
     };

@@ -2,12 +2,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type { TeamGroups } from "../access/roleSpec";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, Environment, ImageRefs } from "../config";
+import type { ClusterConfig, Environment, ImageRefs, RenderMode } from "../config";
 import { IMAGE_PLATFORM } from "../images/imageSpec";
 import { createEks } from "./eks";
 import { createExisting } from "./existing";
 import { createGke } from "./gke";
 import { createKind } from "./kind";
+import { createRendered } from "./render";
 import { clusterTopology } from "./topology";
 import type { BackupTarget, ClusterOutputs, ClusterTopology, RegistryInfo } from "./types";
 import type { VariantArgs, VariantOutputs } from "./variant";
@@ -27,6 +28,8 @@ export interface ClusterArgs {
     images: ImageRefs;
     /** Kubernetes group of each team role (`access.groups`). */
     accessGroups: TeamGroups;
+    /** Render the manifests to a directory instead of creating a cluster (`npm run render`). */
+    render?: RenderMode;
 }
 
 export class Cluster extends pulumi.ComponentResource implements ClusterOutputs {
@@ -50,7 +53,9 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             accessGroups: args.accessGroups,
             parent: this,
         };
-        const out = createVariant(name, args.config, variantArgs);
+        const out = args.render
+            ? createRendered(name, args.config, args.render.directory, variantArgs)
+            : createVariant(name, args.config, variantArgs);
         this.provider = out.provider;
         this.kubeconfig = pulumi.secret(out.kubeconfig);
         this.registry = out.registry;
