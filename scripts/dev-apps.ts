@@ -1,10 +1,13 @@
 // `npm run dev`: starts users (:8081) and orders (:8082) from source on the embedded database
-// (PGlite, data under .data/<app>), no Docker and no PostgreSQL server needed. Ctrl-C stops both.
+// (PGlite, data under .data/<app>), no Docker and no PostgreSQL server needed, with authentication
+// on: both apps trust a throwaway local signing key (.data/dev-auth, created on first run, never
+// committed); `npm run token -- --sub <user>` mints tokens with it. Ctrl-C stops both.
 // Env: USERS_PORT, ORDERS_PORT, DEV_DATA_DIR (default .data), LOG_LEVEL (default info).
 import { ChildProcess, spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { authEnv, loadOrCreateKey } from "./token";
 
 const root = path.resolve(__dirname, "..");
 const dataRoot = path.resolve(root, process.env.DEV_DATA_DIR ?? ".data");
@@ -26,9 +29,10 @@ const apps: App[] = [
 const children: ChildProcess[] = [];
 let stopping = false;
 
-function start(app: App): ChildProcess {
+function start(app: App, auth: Record<string, string>): ChildProcess {
     const env: NodeJS.ProcessEnv = {
         ...process.env,
+        ...auth,
         NODE_ENV: "development",
         LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
         PORT: app.port,
@@ -36,6 +40,7 @@ function start(app: App): ChildProcess {
         ...app.env,
     };
     delete env.DATABASE_URL; // always the embedded database here
+    delete env.AUTH_JWKS_URI; // the local key only
     const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps", app.name, "src", "main.ts")], {
         cwd: root,
         env,
@@ -80,8 +85,9 @@ function ready(port: string): Promise<boolean> {
 async function main(): Promise<void> {
     process.on("SIGINT", () => stop(0));
     process.on("SIGTERM", () => stop(0));
-    children.push(start(apps[0]));
-    children.push(start(apps[1]));
+    const auth = authEnv(await loadOrCreateKey());
+    children.push(start(apps[0], auth));
+    children.push(start(apps[1], auth));
     const deadline = Date.now() + 120_000;
     while (!stopping && Date.now() < deadline) {
         if ((await ready(usersPort)) && (await ready(ordersPort))) {
@@ -89,9 +95,13 @@ async function main(): Promise<void> {
                 [
                     "",
                     `users  http://127.0.0.1:${usersPort}   orders  http://127.0.0.1:${ordersPort}   (data in ${path.relative(root, dataRoot) || "."}/)`,
-                    `  curl -s -XPOST localhost:${usersPort}/api/users -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'`,
-                    `  curl -s -XPOST localhost:${ordersPort}/api/orders -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\`,
-                    `       -d '{"userId":"<id>","items":[{"sku":"BOOK-1","quantity":2,"unitPriceCents":1299}]}'`,
+                    `API docs: http://127.0.0.1:${usersPort}/docs  http://127.0.0.1:${ordersPort}/docs  (OpenAPI: /openapi.json)`,
+                    "Authentication is on. Mint a token (add --admin for the admin role) and call the API:",
+                    "  TOKEN=$(npm run -s token -- --sub alice)",
+                    `  curl -s -XPOST localhost:${usersPort}/api/users -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"email":"alice@example.com","name":"Alice"}'`,
+                    `  curl -s -XPOST localhost:${ordersPort}/api/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\`,
+                    `       -d '{"items":[{"sku":"BOOK-1","quantity":2,"unitPriceCents":1299}]}'`,
+                    `  curl -s localhost:${ordersPort}/api/orders -H "authorization: Bearer $TOKEN"`,
                     "Ctrl-C stops both.",
                     "",
                 ].join("\n") + "\n",

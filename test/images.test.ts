@@ -54,10 +54,11 @@ describe("images: build-or-reference decision", () => {
         assert.throws(() => pinnedReference("r/users", "1.0.0", "sha256:short"), /not a sha256 digest/);
     });
 
-    it("build context is apps/ (shared service-kit), Dockerfile of the app, relative to the project", () => {
+    it("build context is apps/ (shared service-kit), the shared Dockerfile with the app as build argument, relative to the project", () => {
         assert.deepEqual(buildPaths("/repo/apps/users", "/repo", path), {
             context: "apps",
-            dockerfile: path.join("apps", "users", "Dockerfile"),
+            dockerfile: path.join("apps", "Dockerfile"),
+            args: { APP: "users" },
         });
     });
 });
@@ -119,7 +120,8 @@ describe("images: under mocks", () => {
                 const app = image.name.replace("images-", "");
                 assert.deepEqual(image.inputs.build, {
                     context: "apps",
-                    dockerfile: path.join("apps", app, "Dockerfile"),
+                    dockerfile: path.join("apps", "Dockerfile"),
+                    args: { APP: app },
                     platform: "linux/amd64",
                 });
                 assert.equal(image.inputs.skipPush, false);

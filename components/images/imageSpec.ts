@@ -48,15 +48,24 @@ export function pinnedReference(repository: string, version: string, digest: str
     return `${taggedImage(repository, version)}@${bare}`;
 }
 
-/** Dockerfile of an app and its build context (apps/, which also holds the shared service-kit). */
+/**
+ * Build of an app: the shared Dockerfile in apps/ with the app's directory name as build argument;
+ * the context is apps/, which also holds the service-kit and the image's lockfile.
+ */
 export function buildPaths(
     appDir: string,
     cwd: string,
-    pathApi: { relative(from: string, to: string): string; dirname(p: string): string; join(...p: string[]): string },
+    pathApi: {
+        relative(from: string, to: string): string;
+        dirname(p: string): string;
+        join(...p: string[]): string;
+        basename(p: string): string;
+    },
 ) {
     // Relative to the project root so the state does not depend on where the checkout lives.
     const rel = (p: string) => pathApi.relative(cwd, p) || ".";
-    return { context: rel(pathApi.dirname(appDir)), dockerfile: rel(pathApi.join(appDir, "Dockerfile")) };
+    const appsDir = pathApi.dirname(appDir);
+    return { context: rel(appsDir), dockerfile: rel(pathApi.join(appsDir, "Dockerfile")), args: { APP: pathApi.basename(appDir) } };
 }
 
 /** Platform of the cluster nodes (EKS m6i/m6a, GKE e2, kind on x86 hosts). */

@@ -70,7 +70,7 @@ export class AppImages extends pulumi.ComponentResource {
                         `${name}-${facts.name}`,
                         {
                             imageName: repository().apply((r) => taggedImage(r, decision.version)),
-                            build: { context: paths.context, dockerfile: paths.dockerfile, platform: args.platform ?? IMAGE_PLATFORM },
+                            build: { ...paths, platform: args.platform ?? IMAGE_PLATFORM },
                             registry: pushRegistry,
                             skipPush: false,
                         },

@@ -8,6 +8,7 @@ import {
     urlFromEnv,
 } from "@orders-platform/service-kit";
 import manifest from "../package.json";
+import { IdempotencyKeys } from "./idempotency";
 import { migrations } from "./migrations";
 import { orderRoutes } from "./orders";
 import { UsersClient } from "./usersClient";
@@ -29,18 +30,14 @@ export const ordersService: ServiceDefinition = {
             tracer,
         });
         const users = new UsersClient(client, intFromEnv(env, "USERS_CACHE_SIZE", 100_000, 0, 10_000_000));
+        const keys = new IdempotencyKeys(db, intFromEnv(env, "IDEMPOTENCY_TTL_SECONDS", 86_400, 1, 30 * 86_400), log);
         return {
-            routes: orderRoutes(db, users),
-            readiness: [
-                {
-                    name: "users",
-                    check: async () => {
-                        const res = await client.probe("/healthz");
-                        if (res.status !== 200) throw new Error(`users /healthz answered ${res.status}`);
-                    },
-                },
-            ],
-            close: () => client.close(),
+            routes: (api) => orderRoutes(api, db, users, keys),
+            afterMigrations: () => keys.startCleanup(),
+            close: async () => {
+                await keys.stop();
+                client.close();
+            },
         };
     },
 };

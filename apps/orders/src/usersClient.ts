@@ -1,40 +1,48 @@
-// "Does this user exist?" against the users service. Users are never deleted, so a positive
-// answer is cached (bounded); a negative one is not cached at all. Concurrent checks for the
-// same id share one call.
-import { DependencyError, ServiceClient, Span } from "@orders-platform/service-kit";
+// "Which profile does this caller have?" against the users service, with the caller's own token
+// (users authorizes the same user). Profiles are never deleted, so a found id is cached per subject
+// (bounded); "no profile" is not cached at all. Concurrent lookups for one subject share one call.
+import { BoundedMap, DependencyError, isUuid, ServiceClient, Span } from "@orders-platform/service-kit";
 
-export interface UserDirectory {
-    exists(userId: string, span?: Span): Promise<boolean>;
+export interface Caller {
+    subject: string;
+    /** The caller's `Authorization` header, forwarded as it came. */
+    authorization: string;
+    span?: Span;
 }
 
-export class UsersClient implements UserDirectory {
-    private readonly known = new Map<string, true>();
-    private readonly pending = new Map<string, Promise<boolean>>();
+export interface ProfileDirectory {
+    /** The caller's profile id, or undefined when they have none yet. */
+    profileId(caller: Caller): Promise<string | undefined>;
+}
+
+export class UsersClient implements ProfileDirectory {
+    private readonly known: BoundedMap<string, string>;
+    private readonly pending = new Map<string, Promise<string | undefined>>();
 
     constructor(
         private readonly client: ServiceClient,
-        private readonly cacheSize = 100_000,
-    ) {}
+        cacheSize = 100_000,
+    ) {
+        this.known = new BoundedMap(cacheSize);
+    }
 
-    exists(userId: string, span?: Span): Promise<boolean> {
-        if (this.known.has(userId)) return Promise.resolve(true);
-        let p = this.pending.get(userId);
+    profileId(caller: Caller): Promise<string | undefined> {
+        const id = this.known.get(caller.subject);
+        if (id !== undefined) return Promise.resolve(id);
+        let p = this.pending.get(caller.subject);
         if (p === undefined) {
-            p = this.lookup(userId, span).finally(() => this.pending.delete(userId));
-            this.pending.set(userId, p);
+            p = this.lookup(caller).finally(() => this.pending.delete(caller.subject));
+            this.pending.set(caller.subject, p);
         }
         return p;
     }
 
-    private async lookup(userId: string, span?: Span): Promise<boolean> {
-        const res = await this.client.get(`/api/users/${encodeURIComponent(userId)}`, span);
-        if (res.status === 200) {
-            if (this.cacheSize === 0) return true;
-            if (this.known.size >= this.cacheSize) this.known.delete(this.known.keys().next().value as string);
-            this.known.set(userId, true);
-            return true;
-        }
-        if (res.status === 404) return false;
-        throw new DependencyError("users", `users answered ${res.status} for a user lookup`);
+    private async lookup(caller: Caller): Promise<string | undefined> {
+        const res = await this.client.get("/api/users/me", { headers: { authorization: caller.authorization }, parent: caller.span });
+        if (res.status === 404) return undefined;
+        const id = res.status === 200 ? (JSON.parse(res.body) as { id?: unknown }).id : undefined;
+        if (!isUuid(id)) throw new DependencyError("users", `users answered ${res.status} for the caller's profile`);
+        this.known.set(caller.subject, id);
+        return id;
     }
 }

@@ -1,65 +1,29 @@
-// HTTP client for service-to-service calls: keep-alive pool, per-attempt timeout, bounded
-// retries with jittered backoff, and a circuit breaker that fails fast while the callee is down.
+// HTTP client for service-to-service calls: a keep-alive pool (node:http), and cockatiel policies
+// around each call: a circuit breaker that fails fast while the callee is down, bounded retries
+// with exponential backoff, and a timeout per attempt. Only idempotent methods are retried after
+// the callee may have seen the request; any method is retried when it never reached the callee.
 import * as http from "node:http";
 import * as https from "node:https";
-import type { Span, Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
+import {
+    BrokenCircuitError,
+    circuitBreaker,
+    CircuitState,
+    ConsecutiveBreaker,
+    ExponentialBackoff,
+    handleAll,
+    handleWhen,
+    IPolicy,
+    retry,
+    TaskCancelledError,
+    timeout,
+    TimeoutStrategy,
+    wrap,
+} from "cockatiel";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { DependencyError } from "./errors";
-import { Logger } from "./log";
-import { endSpan, formatTraceparent, SpanKind, startChildSpan } from "./tracing";
-
-export type BreakerState = "closed" | "open" | "half-open";
-
-export class CircuitBreaker {
-    private state: BreakerState = "closed";
-    private failures = 0;
-    private openedAt = 0;
-    private probing = false;
-
-    constructor(
-        readonly failureThreshold: number,
-        readonly resetMs: number,
-        private readonly onChange: (state: BreakerState) => void = () => undefined,
-        private readonly now: () => number = Date.now,
-    ) {}
-
-    get current(): BreakerState {
-        if (this.state === "open" && this.now() - this.openedAt >= this.resetMs) return "half-open";
-        return this.state;
-    }
-
-    /** Whether a call may go out now. In half-open state exactly one probe is let through. */
-    tryAcquire(): boolean {
-        if (this.state === "closed") return true;
-        if (this.state === "open") {
-            if (this.now() - this.openedAt < this.resetMs) return false;
-            this.set("half-open");
-        }
-        if (this.probing) return false;
-        this.probing = true;
-        return true;
-    }
-
-    success(): void {
-        this.failures = 0;
-        this.probing = false;
-        if (this.state !== "closed") this.set("closed");
-    }
-
-    failure(): void {
-        this.probing = false;
-        this.failures++;
-        if (this.state === "half-open" || this.failures >= this.failureThreshold) {
-            this.openedAt = this.now();
-            if (this.state !== "open") this.set("open");
-        }
-    }
-
-    private set(state: BreakerState): void {
-        this.state = state;
-        this.onChange(state);
-    }
-}
+import type { Logger } from "./log";
+import { endSpan, formatTraceparent, Span, SpanKind, startChildSpan } from "./tracing";
 
 export interface ClientResponse {
     status: number;
@@ -71,130 +35,169 @@ export interface ServiceClientOptions {
     name: string;
     baseUrl: string;
     timeoutMs: number;
-    /** Extra attempts after the first for network errors, timeouts and 502/503/504. */
+    /** Extra attempts after the first. */
     retries: number;
     retryBackoffMs: number;
+    /** Consecutive failed calls that open the breaker, and how long it stays open before a probe. */
     breakerThreshold: number;
     breakerResetMs: number;
     maxSockets?: number;
     log: Logger;
-    registry?: Registry;
+    registry: Registry;
     tracer?: Tracer;
 }
 
-class AttemptError extends Error {
-    constructor(
-        message: string,
-        readonly retryable: boolean,
-    ) {
-        super(message);
+export interface CallOptions {
+    headers?: Record<string, string>;
+    /** The server span of the request this call serves (parent of the client span). */
+    parent?: Span;
+}
+
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+/** Socket errors that mean the request never left this process: safe to retry any method. */
+const NOT_REACHED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** The callee answered 5xx: counts against the breaker. */
+class UpstreamStatusError extends Error {
+    constructor(readonly status: number) {
+        super(`answered ${status}`);
     }
 }
 
-const RETRYABLE_STATUS = new Set([502, 503, 504]);
+function retryable(method: string, err: Error): boolean {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && NOT_REACHED.has(code)) return true;
+    if (!IDEMPOTENT.has(method)) return false;
+    if (err instanceof UpstreamStatusError) return RETRYABLE_STATUS.has(err.status);
+    return true; // timeouts and network errors
+}
+
+interface ClientMetrics {
+    calls: Counter<"target" | "outcome">;
+    latency: Histogram<"target">;
+    breakerOpen: Gauge<"target">;
+}
+
+function clientMetrics(registry: Registry): ClientMetrics {
+    return {
+        calls: new Counter({
+            name: "http_client_requests_total",
+            help: "Outgoing call attempts to other services, by target and outcome (HTTP status, timeout, error, circuit_open)",
+            labelNames: ["target", "outcome"],
+            registers: [registry],
+        }),
+        latency: new Histogram({
+            name: "http_client_request_duration_seconds",
+            help: "Latency of outgoing call attempts in seconds",
+            labelNames: ["target"],
+            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            registers: [registry],
+        }),
+        breakerOpen: new Gauge({
+            name: "circuit_breaker_open",
+            help: "1 while the circuit breaker towards the target is open or half-open (the target is failing), else 0",
+            labelNames: ["target"],
+            registers: [registry],
+        }),
+    };
+}
 
 export class ServiceClient {
     private readonly agent: http.Agent;
     private readonly base: URL;
     private readonly transport: typeof http | typeof https;
-    readonly breaker: CircuitBreaker;
-    private readonly calls?: Counter<"target" | "outcome">;
-    private readonly latency?: Histogram<"target">;
+    private readonly metrics: ClientMetrics;
+    private readonly breaker;
+    private readonly policies = new Map<boolean, IPolicy>();
 
     constructor(private readonly opts: ServiceClientOptions) {
         this.base = new URL(opts.baseUrl);
         this.transport = this.base.protocol === "https:" ? https : http;
         const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 64, maxFreeSockets: opts.maxSockets ?? 64, timeout: 60_000 };
         this.agent = this.base.protocol === "https:" ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
-        let stateGauge: Gauge<"target"> | undefined;
-        if (opts.registry) {
-            this.calls = new Counter({
-                name: "http_client_requests_total",
-                help: "Outgoing calls to other services, by target and outcome (HTTP status, timeout, error, circuit_open)",
-                labelNames: ["target", "outcome"],
-                registers: [opts.registry],
-            });
-            this.latency = new Histogram({
-                name: "http_client_request_duration_seconds",
-                help: "Latency of outgoing call attempts in seconds",
-                labelNames: ["target"],
-                buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-                registers: [opts.registry],
-            });
-            stateGauge = new Gauge({
-                name: "circuit_breaker_open",
-                help: "1 while the circuit breaker towards the target is open (or half-open), else 0",
-                labelNames: ["target"],
-                registers: [opts.registry],
-            });
-            stateGauge.set({ target: opts.name }, 0);
-        }
-        this.breaker = new CircuitBreaker(opts.breakerThreshold, opts.breakerResetMs, (state) => {
-            stateGauge?.set({ target: opts.name }, state === "closed" ? 0 : 1);
-            const level = state === "closed" ? "info" : "warn";
-            opts.log[level]("circuit breaker " + state, { target: opts.name });
+        this.metrics = clientMetrics(opts.registry);
+        this.metrics.breakerOpen.set({ target: opts.name }, 0);
+        this.breaker = circuitBreaker(handleAll, {
+            halfOpenAfter: opts.breakerResetMs,
+            breaker: new ConsecutiveBreaker(opts.breakerThreshold),
+        });
+        this.breaker.onStateChange((state) => {
+            this.metrics.breakerOpen.set({ target: opts.name }, state === CircuitState.Closed ? 0 : 1);
+            const name = CircuitState[state].toLowerCase();
+            if (state === CircuitState.Closed) opts.log.info({ target: opts.name }, `circuit breaker ${name}`);
+            else opts.log.warn({ target: opts.name }, `circuit breaker ${name}`);
         });
     }
 
-    /**
-     * GET with retries behind the circuit breaker. Resolves with any HTTP status below 500 (and
-     * 500/501); rejects with a 503 DependencyError when the callee is unreachable, slow or failing.
-     */
-    async get(path: string, parent?: Span): Promise<ClientResponse> {
-        if (!this.breaker.tryAcquire()) {
-            this.calls?.inc({ target: this.opts.name, outcome: "circuit_open" });
-            throw new DependencyError(this.opts.name, `${this.opts.name} is unavailable (circuit open)`);
+    /** A policy per retry rule: breaker(retry(timeout(attempt))), so the breaker counts calls, not attempts. */
+    private policy(method: string): IPolicy {
+        const idempotent = IDEMPOTENT.has(method);
+        let p = this.policies.get(idempotent);
+        if (p === undefined) {
+            const retries = retry(
+                handleWhen((err) => retryable(method, err)),
+                {
+                    maxAttempts: this.opts.retries,
+                    backoff: new ExponentialBackoff({ initialDelay: this.opts.retryBackoffMs, maxDelay: 10 * this.opts.retryBackoffMs }),
+                },
+            );
+            p = wrap(this.breaker, retries, timeout(this.opts.timeoutMs, TimeoutStrategy.Aggressive));
+            this.policies.set(idempotent, p);
         }
-        let lastError: AttemptError | undefined;
-        for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-            if (attempt > 0) await sleep(this.opts.retryBackoffMs * attempt * (0.5 + Math.random()));
-            try {
-                const res = await this.attempt("GET", path, parent);
-                if (RETRYABLE_STATUS.has(res.status)) {
-                    lastError = new AttemptError(`${this.opts.name} answered ${res.status}`, true);
-                    continue;
-                }
-                this.breaker.success();
-                return res;
-            } catch (err) {
-                lastError = err instanceof AttemptError ? err : new AttemptError((err as Error).message, true);
-                if (!lastError.retryable) break;
-            }
-        }
-        this.breaker.failure();
-        throw new DependencyError(this.opts.name, `${this.opts.name} is unavailable: ${lastError?.message ?? "unknown error"}`, lastError);
+        return p;
     }
 
-    /** One attempt, no retries, no breaker (readiness checks). */
-    probe(path: string, timeoutMs = this.opts.timeoutMs): Promise<ClientResponse> {
-        return this.attempt("GET", path, undefined, timeoutMs);
+    /**
+     * Resolves with any answer below 500; rejects with a 503 DependencyError when the callee is
+     * unreachable, slow or failing (or the breaker is open).
+     */
+    async request(method: string, path: string, call: CallOptions = {}): Promise<ClientResponse> {
+        try {
+            return await this.policy(method).execute(({ signal }) => this.attempt(method, path, call, signal));
+        } catch (err) {
+            if (err instanceof BrokenCircuitError) {
+                this.metrics.calls.inc({ target: this.opts.name, outcome: "circuit_open" });
+                throw new DependencyError(this.opts.name, `${this.opts.name} is unavailable (circuit open)`, err);
+            }
+            const reason = err instanceof TaskCancelledError ? `no answer within ${this.opts.timeoutMs} ms` : (err as Error).message;
+            throw new DependencyError(this.opts.name, `${this.opts.name} is unavailable: ${reason}`, err);
+        }
+    }
+
+    get(path: string, call?: CallOptions): Promise<ClientResponse> {
+        return this.request("GET", path, call);
     }
 
     close(): void {
         this.agent.destroy();
     }
 
-    private attempt(method: string, path: string, parent?: Span, timeoutMs = this.opts.timeoutMs): Promise<ClientResponse> {
+    private attempt(method: string, path: string, call: CallOptions, signal: AbortSignal): Promise<ClientResponse> {
         const started = performance.now();
+        const target = this.opts.name;
         const span = this.opts.tracer
-            ? startChildSpan(this.opts.tracer, `${method} ${this.opts.name}`, parent, SpanKind.CLIENT, {
+            ? startChildSpan(this.opts.tracer, `${method} ${target}`, call.parent, SpanKind.CLIENT, {
                   "http.request.method": method,
                   "server.address": this.base.hostname,
                   "url.path": path,
               })
             : undefined;
-        const headers: http.OutgoingHttpHeaders = { accept: "application/json" };
-        if (span) headers.traceparent = formatTraceparent(span.spanContext());
+        const headers: http.OutgoingHttpHeaders = { accept: "application/json", ...call.headers };
+        // Without recording spans the caller's trace context still travels on.
+        const traceContext = span?.spanContext() ?? call.parent?.spanContext();
+        if (traceContext) headers.traceparent = formatTraceparent(traceContext);
         return new Promise<ClientResponse>((resolve, reject) => {
             let settled = false;
-            const finish = (outcome: string, err?: AttemptError, res?: ClientResponse) => {
+            const finish = (outcome: string, err?: Error, res?: ClientResponse) => {
                 if (settled) return;
                 settled = true;
-                clearTimeout(timer);
-                this.calls?.inc({ target: this.opts.name, outcome });
-                this.latency?.observe({ target: this.opts.name }, (performance.now() - started) / 1000);
+                signal.removeEventListener("abort", onAbort);
+                this.metrics.calls.inc({ target, outcome });
+                this.metrics.latency.observe({ target }, (performance.now() - started) / 1000);
                 if (span) endSpan(span, res?.status, err);
                 if (err) reject(err);
+                else if (res!.status >= 500) reject(new UpstreamStatusError(res!.status));
                 else resolve(res!);
             };
             const req = this.transport.request(
@@ -214,19 +217,16 @@ export class ServiceClient {
                         const status = res.statusCode ?? 0;
                         finish(String(status), undefined, { status, body: Buffer.concat(chunks).toString("utf8") });
                     });
-                    res.on("error", (e) => finish("error", new AttemptError(e.message, true)));
+                    res.on("error", (e) => finish("error", e));
                 },
             );
-            const timer = setTimeout(() => {
-                finish("timeout", new AttemptError(`no answer within ${timeoutMs} ms`, true));
+            const onAbort = () => {
+                finish("timeout", new Error(`no answer within ${this.opts.timeoutMs} ms`));
                 req.destroy();
-            }, timeoutMs);
-            req.on("error", (e) => finish("error", new AttemptError(e.message, true)));
+            };
+            signal.addEventListener("abort", onAbort);
+            req.on("error", (e) => finish("error", e));
             req.end();
         });
     }
-}
-
-function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,9 +1,10 @@
 // One small interface over node-postgres (a real server) and PGlite (embedded, for local runs).
 import * as fs from "node:fs";
-import { Pool, PoolClient, QueryResultRow } from "pg";
-import type { PGlite, Transaction } from "@electric-sql/pglite";
-import { DependencyError } from "./errors";
-import { Logger } from "./log";
+import { Client, ClientConfig, Pool, QueryResultRow } from "pg";
+import type { PGlite } from "@electric-sql/pglite";
+import type { DatabaseConfig } from "./config";
+import { DependencyError, HttpError } from "./errors";
+import type { Logger } from "./log";
 
 export interface Queryable {
     /** Runs one statement. `name` makes it a prepared statement (parsed once per connection). */
@@ -14,30 +15,45 @@ export interface Queryable {
 
 export interface Db extends Queryable {
     readonly kind: "postgres" | "pglite";
-    /** A dedicated connection for session state (advisory locks). */
+    /** A dedicated connection for session state (advisory locks) and long work: no statement timeout. */
     withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T>;
-    /** BEGIN .. COMMIT, ROLLBACK on error. */
-    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
     close(): Promise<void>;
 }
 
-// SQLSTATE classes that mean "the database is not usable right now", not "your input is bad".
-const UNAVAILABLE_SQLSTATE = /^(08|53|57P0[1-4]|58)/;
+// SQLSTATEs that mean "the database is not usable right now", not "your input is bad": connection
+// exceptions, insufficient resources, operator intervention (57014: statement timeout), system
+// errors, lock not available, and serialization failures / deadlocks (a retry may succeed).
+const UNAVAILABLE_SQLSTATE = /^(08|53|57|58|55P03|40001|40P01)/;
 const UNAVAILABLE_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
+// SQLSTATEs caused by the values sent: data exceptions (22: e.g. a NUL byte, a bad UUID), integrity
+// constraints (23) and program limits (54: e.g. an index row too large).
+const INPUT_SQLSTATE = /^(22|23|54)/;
+
+function sqlState(err: unknown): string | undefined {
+    const code = (err as { code?: unknown } | null)?.code;
+    return typeof code === "string" ? code : undefined;
+}
 
 /** Whether an error from the driver means the database is unavailable (answer 503, not 500). */
 export function isUnavailable(err: unknown): boolean {
     if (!(err instanceof Error)) return false;
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
+    const code = sqlState(err);
+    if (code !== undefined && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
     return /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error|pool.*ended|Query read timeout|PGlite is closed/i.test(
         err.message,
     );
 }
 
-/** Wraps driver errors that mean "database unavailable" into a 503. */
+/**
+ * The HTTP answer for a driver error: 503 when the database is unavailable, 409/400 when the
+ * values sent caused it (never a 500 for bad input), the error itself otherwise.
+ */
 export function mapDbError(err: unknown): unknown {
-    return isUnavailable(err) ? new DependencyError("database", "the database is unavailable", err) : err;
+    if (isUnavailable(err)) return new DependencyError("database", "the database is unavailable", err);
+    const code = sqlState(err);
+    if (code === undefined || !INPUT_SQLSTATE.test(code)) return err;
+    if (code === "23505") return new HttpError(409, "conflict", "the request conflicts with existing data");
+    return new HttpError(400, "invalid_input", `the database refused a value of the request (SQLSTATE ${code})`, "body");
 }
 
 export interface PostgresOptions {
@@ -45,12 +61,13 @@ export interface PostgresOptions {
     applicationName: string;
     max: number;
     log: Logger;
+    /** Bounded wait for a pool connection (and for a new connection to open). */
+    acquireTimeoutMs?: number;
     statementTimeoutMs?: number;
-    connectTimeoutMs?: number;
 }
 
 class PgSession implements Queryable {
-    constructor(private readonly client: PoolClient) {}
+    constructor(private readonly client: Client) {}
     async query<R extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<R[]> {
         const res = await this.client.query<R>(name ? { name, text, values: params } : { text, values: params });
         return res.rows;
@@ -63,20 +80,27 @@ class PgSession implements Queryable {
 export class PostgresDb implements Db {
     readonly kind = "postgres" as const;
     private readonly pool: Pool;
+    private readonly sessionConfig: ClientConfig;
 
     constructor(opts: PostgresOptions) {
-        this.pool = new Pool({
+        const statementTimeoutMs = opts.statementTimeoutMs ?? 3_000;
+        this.sessionConfig = {
             connectionString: opts.url,
             application_name: opts.applicationName,
+            connectionTimeoutMillis: opts.acquireTimeoutMs ?? 1_000,
+            keepAlive: true,
+        };
+        this.pool = new Pool({
+            ...this.sessionConfig,
             max: opts.max,
             idleTimeoutMillis: 30_000,
-            connectionTimeoutMillis: opts.connectTimeoutMs ?? 3_000,
-            statement_timeout: opts.statementTimeoutMs ?? 10_000,
-            query_timeout: (opts.statementTimeoutMs ?? 10_000) + 2_000,
-            keepAlive: true,
+            // The server cancels a statement after statement_timeout (57014 -> 503); the client gives
+            // up a little later in case the server itself hangs and cannot cancel anything.
+            statement_timeout: statementTimeoutMs,
+            query_timeout: statementTimeoutMs + 1_000,
         });
         // Errors on idle clients (server restart, network) must not crash the process.
-        this.pool.on("error", (err) => opts.log.warn("idle database connection failed", { err }));
+        this.pool.on("error", (err) => opts.log.warn({ err }, "idle database connection failed"));
     }
 
     async query<R extends QueryResultRow>(text: string, params?: unknown[], name?: string): Promise<R[]> {
@@ -89,30 +113,15 @@ export class PostgresDb implements Db {
     }
 
     async withSession<T>(fn: (session: Queryable) => Promise<T>): Promise<T> {
-        const client = await this.pool.connect();
-        let broken: Error | undefined;
+        // Outside the pool: a migration may wait for the advisory lock and run long statements.
+        const client = new Client(this.sessionConfig);
+        client.on("error", () => undefined);
+        await client.connect();
         try {
             return await fn(new PgSession(client));
-        } catch (err) {
-            if (isUnavailable(err)) broken = err as Error;
-            throw err;
         } finally {
-            client.release(broken);
+            await client.end().catch(() => undefined);
         }
-    }
-
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-        return this.withSession(async (s) => {
-            await s.exec("BEGIN");
-            try {
-                const out = await fn(s);
-                await s.exec("COMMIT");
-                return out;
-            } catch (err) {
-                await s.exec("ROLLBACK").catch(() => undefined);
-                throw err;
-            }
-        });
     }
 
     async close(): Promise<void> {
@@ -121,7 +130,7 @@ export class PostgresDb implements Db {
 }
 
 class PgliteQueryable implements Queryable {
-    constructor(private readonly target: PGlite | Transaction) {}
+    constructor(private readonly target: PGlite) {}
     async query<R extends QueryResultRow>(text: string, params?: unknown[]): Promise<R[]> {
         const res = await this.target.query<R>(text, params);
         return res.rows;
@@ -163,10 +172,6 @@ export class PgliteDb implements Db {
         return fn(this.q);
     }
 
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-        return this.pg.transaction((tx) => fn(new PgliteQueryable(tx)));
-    }
-
     async close(): Promise<void> {
         if (this.closed) return;
         this.closed = true;
@@ -174,15 +179,16 @@ export class PgliteDb implements Db {
     }
 }
 
-export async function openDatabase(opts: {
-    databaseUrl?: string;
-    dataDir: string;
-    applicationName: string;
-    poolMax: number;
-    log: Logger;
-}): Promise<Db> {
-    if (opts.databaseUrl) {
-        return new PostgresDb({ url: opts.databaseUrl, applicationName: opts.applicationName, max: opts.poolMax, log: opts.log });
+export async function openDatabase(config: DatabaseConfig, applicationName: string, log: Logger): Promise<Db> {
+    if (config.url) {
+        return new PostgresDb({
+            url: config.url,
+            applicationName,
+            max: config.poolMax,
+            acquireTimeoutMs: config.acquireTimeoutMs,
+            statementTimeoutMs: config.statementTimeoutMs,
+            log,
+        });
     }
-    return PgliteDb.open(opts.dataDir);
+    return PgliteDb.open(config.dataDir);
 }

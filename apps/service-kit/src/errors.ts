@@ -1,4 +1,4 @@
-// Errors that map to an HTTP answer. Everything else is an internal error (500).
+// Errors that map to an HTTP answer (the server's error handler renders them). Everything else is 500.
 
 export interface ErrorBody {
     error: string;
@@ -51,5 +51,30 @@ export class DependencyError extends HttpError {
     ) {
         super(503, "dependency_unavailable", message, undefined, { dependency }, { "retry-after": "1" });
         this.name = "DependencyError";
+    }
+}
+
+/** No or an invalid bearer token: 401 with the RFC 6750 challenge. */
+export class UnauthorizedError extends HttpError {
+    constructor(message: string, invalidToken: boolean) {
+        super(
+            401,
+            "unauthorized",
+            message,
+            "Authorization",
+            {},
+            {
+                "www-authenticate": invalidToken ? 'Bearer error="invalid_token"' : "Bearer",
+            },
+        );
+        this.name = "UnauthorizedError";
+    }
+}
+
+/** Authenticated, but the operation needs a role the caller lacks. */
+export class ForbiddenError extends HttpError {
+    constructor(message: string) {
+        super(403, "forbidden", message);
+        this.name = "ForbiddenError";
     }
 }

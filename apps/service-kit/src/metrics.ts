@@ -1,4 +1,5 @@
-// Prometheus metrics (prom-client), one registry per service instance.
+// Prometheus metrics (prom-client), one registry per service instance. The names and labels are a
+// contract with the canary analysis and the dashboards: route is the route template.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

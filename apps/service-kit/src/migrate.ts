@@ -52,7 +52,7 @@ export async function migrate(db: Db, app: string, migrations: readonly Migratio
                 const started = Date.now();
                 await runInSession(session, app, m);
                 applied.push(m.version);
-                log.info("migration applied", { app, migrationVersion: m.version, migration: m.name, ms: Date.now() - started });
+                log.info({ app, migrationVersion: m.version, migration: m.name, ms: Date.now() - started }, "migration applied");
             }
             return applied;
         } finally {

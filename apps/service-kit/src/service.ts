@@ -1,18 +1,18 @@
-// Wires one service: config, logs, tracing, database + migrations, HTTP server with the
-// operational endpoints (/healthz, /readyz, /metrics, /version) and graceful shutdown.
+// Wires one service: config, logs, tracing, database + migrations, the HTTP server with the
+// operational endpoints (/healthz, /readyz, /metrics, /version, the OpenAPI document), the
+// authenticated API, and graceful shutdown.
+import type { AddressInfo } from "node:net";
 import type { Tracer } from "@opentelemetry/api";
+import { Type } from "@sinclair/typebox";
+import { authenticate, TokenVerifier } from "./auth";
 import { AppManifest, Env, loadConfig, ServiceConfig } from "./config";
-import { Db, isUnavailable, mapDbError, openDatabase } from "./db";
-import { HttpServer, Route } from "./http";
-import { Logger, LogSink } from "./log";
+import { Db, isUnavailable, openDatabase } from "./db";
+import { createLogger, Logger, LogSink } from "./log";
 import { Metrics } from "./metrics";
 import { migrate, Migration, migrationsApplied } from "./migrate";
-import { setupTracing, Tracing } from "./tracing";
-
-export interface ReadinessCheck {
-    name: string;
-    check(): Promise<void>;
-}
+import { sendJson } from "./resources";
+import { Api, createServer, hookList, OPENAPI_PATH, RegisteredRoute } from "./server";
+import { setupTracing } from "./tracing";
 
 export interface ServiceDeps {
     config: ServiceConfig;
@@ -24,8 +24,10 @@ export interface ServiceDeps {
 }
 
 export interface ServiceParts {
-    routes: Route[];
-    readiness?: ReadinessCheck[];
+    /** Registers the API routes; every one of them runs behind authentication. */
+    routes(api: Api): void;
+    /** Starts background work that needs the schema (called once the migrations are applied). */
+    afterMigrations?(): void;
     close?(): Promise<void> | void;
 }
 
@@ -48,10 +50,11 @@ export interface RunningService {
     readonly url: string;
     readonly db: Db;
     readonly log: Logger;
+    readonly routes: readonly RegisteredRoute[];
     /** Resolves once migrations are applied (the service is ready). */
     readonly ready: Promise<void>;
     isReady(): boolean;
-    /** Graceful shutdown: stop accepting, drain in-flight requests, close the pool. */
+    /** Graceful shutdown: stop accepting, drain in-flight requests, close the pool. `forced` when the grace period ran out. */
     shutdown(reason?: string): Promise<{ forced: boolean }>;
 }
 
@@ -67,74 +70,128 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     ]);
 }
 
+const OPERATIONS = { tags: ["operations"] };
+const Readiness = Type.Object({
+    status: Type.String({ description: "ready, not ready, starting or stopping" }),
+    checks: Type.Optional(Type.Record(Type.String(), Type.String(), { description: "The service's own checks: its database" })),
+});
+
+/** The operational endpoints: probes, metrics, version and the API document. None needs a token. */
+function registerOperations(
+    app: Api,
+    s: {
+        config: ServiceConfig;
+        metrics: Metrics;
+        readiness: () => Promise<{ ready: boolean; body: { status: string; checks?: Record<string, string> } }>;
+    },
+): void {
+    app.get(
+        "/healthz",
+        {
+            schema: {
+                ...OPERATIONS,
+                summary: "Liveness: 200 while the process runs",
+                response: { 200: Type.Object({ status: Type.Literal("ok") }) },
+            },
+        },
+        async () => ({ status: "ok" as const }),
+    );
+    app.get(
+        "/readyz",
+        {
+            schema: {
+                ...OPERATIONS,
+                summary: "Readiness: 200 when the own database answers and the migrations are applied (dependencies never count)",
+                response: { 200: Readiness, 503: Readiness },
+            },
+        },
+        async (_req, reply) => {
+            const r = await s.readiness();
+            return reply.code(r.ready ? 200 : 503).send(r.body);
+        },
+    );
+    app.get(
+        "/metrics",
+        {
+            schema: {
+                ...OPERATIONS,
+                summary: "Prometheus metrics",
+                response: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: Type.String() } } } },
+            },
+        },
+        async (_req, reply) => reply.type(s.metrics.contentType).send(await s.metrics.render()),
+    );
+    app.get(
+        "/version",
+        {
+            schema: {
+                ...OPERATIONS,
+                summary: "Name and SemVer of the running build",
+                response: { 200: Type.Object({ name: Type.String(), version: Type.String() }) },
+            },
+        },
+        async () => ({ name: s.config.name, version: s.config.version }),
+    );
+    let openapi: string | undefined;
+    app.get(
+        OPENAPI_PATH,
+        {
+            schema: {
+                ...OPERATIONS,
+                summary: "This OpenAPI 3.1 document (a browsable page is at /docs)",
+                response: { 200: Type.Object({}, { additionalProperties: true, description: "OpenAPI 3.1 document" }) },
+            },
+        },
+        async (_req, reply) => sendJson(reply, 200, (openapi ??= JSON.stringify(app.swagger()))),
+    );
+}
+
 export async function startService(def: ServiceDefinition, opts: StartOptions = {}): Promise<RunningService> {
     const env = opts.env ?? process.env;
     const config = loadConfig(def.manifest, env);
-    const log = new Logger(config.logLevel, { service: config.name, version: config.version }, opts.logSink);
-    const tracing: Tracing = setupTracing({
-        endpoint: config.otlpEndpoint,
-        serviceName: config.otelServiceName,
-        version: config.version,
-        log,
-    });
+    const log = createLogger(config.logLevel, { service: config.name, version: config.version }, opts.logSink);
+    const tracing = setupTracing({ endpoint: config.otlpEndpoint, serviceName: config.otelServiceName, version: config.version, log });
     const metrics = new Metrics(config.name);
-    const db = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        applicationName: config.name,
-        poolMax: config.dbPoolMax,
-        log,
-    });
-    log.info("database configured", config.databaseUrl ? { database: "postgres" } : { database: "pglite", dataDir: config.dataDir });
+    const verifier = new TokenVerifier(config.auth);
+    const db = await openDatabase(config.db, config.name, log);
+    log.info(config.db.url ? { database: "postgres" } : { database: "pglite", dataDir: config.db.dataDir }, "database configured");
     const parts = def.build({ config, env, log, db, metrics, tracer: tracing.tracer });
 
     let migrated = false;
     let stopping = false;
-    const checks: ReadinessCheck[] = [
-        {
-            name: "database",
-            check: async () => {
-                if (!(await migrationsApplied(db, config.name, def.migrations))) throw new Error("migrations not applied");
-            },
-        },
-        ...(parts.readiness ?? []),
-    ];
+    const readiness = async () => {
+        if (stopping) return { ready: false, body: { status: "stopping" } };
+        if (!migrated) return { ready: false, body: { status: "starting", checks: { database: "migrations pending" } } };
+        try {
+            const applied = await withTimeout(migrationsApplied(db, config.name, def.migrations), READY_CHECK_TIMEOUT_MS, "database");
+            if (!applied) throw new Error("migrations not applied");
+            return { ready: true, body: { status: "ready", checks: { database: "ok" } } };
+        } catch (err) {
+            return { ready: false, body: { status: "not ready", checks: { database: (err as Error).message } } };
+        }
+    };
 
-    const ops: Route[] = [
-        { method: "GET", path: "/healthz", handler: () => ({ status: 200, body: { status: "ok" } }) },
-        {
-            method: "GET",
-            path: "/readyz",
-            handler: async () => {
-                if (stopping) return { status: 503, body: { status: "stopping" } };
-                if (!migrated) return { status: 503, body: { status: "starting", checks: { database: "migrations pending" } } };
-                const results: Record<string, string> = {};
-                let ok = true;
-                await Promise.all(
-                    checks.map(async (c) => {
-                        try {
-                            await withTimeout(c.check(), READY_CHECK_TIMEOUT_MS, c.name);
-                            results[c.name] = "ok";
-                        } catch (err) {
-                            ok = false;
-                            results[c.name] = (err as Error).message;
-                        }
-                    }),
-                );
-                return { status: ok ? 200 : 503, body: { status: ok ? "ready" : "not ready", checks: results } };
-            },
-        },
-        {
-            method: "GET",
-            path: "/metrics",
-            handler: async () => ({ status: 200, raw: await metrics.render(), contentType: metrics.contentType }),
-        },
-        { method: "GET", path: "/version", handler: () => ({ status: 200, body: { name: config.name, version: config.version } }) },
-    ];
-
-    const server = new HttpServer({ routes: [...ops, ...parts.routes], log, metrics, tracer: tracing.tracer, mapError: mapDbError });
-    const port = await server.listen(config.port, config.host);
-    log.info("listening", { port, host: config.host });
+    const server = await createServer({
+        name: config.name,
+        version: config.version,
+        description: def.manifest.description ?? config.name,
+        log,
+        metrics,
+        tracing,
+    });
+    const app = server.app;
+    registerOperations(app, { config, metrics, readiness });
+    // The API: every route authenticates after it is observed (so 401s are counted too).
+    const auth = authenticate(verifier);
+    await app.register(async (api: Api) => {
+        api.addHook("onRoute", (route) => {
+            route.onRequest = [...hookList(route.onRequest), auth];
+        });
+        parts.routes(api);
+    });
+    await app.listen({ port: config.port, host: config.host });
+    const port = (app.server.address() as AddressInfo).port;
+    log.info({ port, host: config.host }, "listening");
 
     // Migrations after listen: /healthz answers at once, /readyz says 503 until they are applied.
     // A database that is not reachable yet is retried; a failing migration is fatal.
@@ -145,17 +202,17 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
             try {
                 await migrate(db, config.name, def.migrations, log);
                 migrated = true;
+                parts.afterMigrations?.();
                 log.info("ready");
                 return;
             } catch (err) {
                 if (!isUnavailable(err)) throw err;
-                log.warn("database not reachable, retrying migrations", { err, retryInMs: delay });
+                log.warn({ err, retryInMs: delay }, "database not reachable, retrying migrations");
                 await new Promise((r) => setTimeout(r, delay));
                 delay = Math.min(delay * 2, 10_000);
             }
         }
     })();
-
     // Observed by the caller (or by the signal handling below); never an unhandled rejection.
     ready.catch(() => undefined);
 
@@ -163,15 +220,30 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
     const shutdown = (reason = "shutdown") =>
         (shutdownPromise ??= (async () => {
             stopping = true;
-            log.info("shutting down", { reason, inFlight: server.activeRequests, graceMs: config.shutdownGraceMs });
+            log.info({ reason, inFlight: server.inFlight, graceMs: config.shutdownGraceMs }, "shutting down");
+            // Responses from now on close their keep-alive connection; idle ones are closed by close().
+            server.closeConnectionsAfterResponse();
+            const closed = app.close();
             // Leave a little of the grace period for closing the pool and flushing traces.
-            const result = await server.close(Math.max(500, config.shutdownGraceMs - 2_000));
+            const deadlineMs = Math.max(500, config.shutdownGraceMs - 2_000);
+            let timer: NodeJS.Timeout | undefined;
+            const outcome = await Promise.race([
+                closed.then(() => "drained" as const),
+                new Promise<"deadline">((resolve) => (timer = setTimeout(() => resolve("deadline"), deadlineMs))),
+            ]);
+            clearTimeout(timer);
+            const forced = outcome === "deadline";
+            if (forced) {
+                log.warn({ inFlight: server.inFlight }, "shutdown deadline reached, closing remaining connections");
+                app.server.closeAllConnections();
+                await closed.catch(() => undefined);
+            }
             await ready.catch(() => undefined);
-            await Promise.resolve(parts.close?.()).catch((err) => log.warn("close failed", { err }));
-            await db.close().catch((err) => log.warn("database close failed", { err }));
+            await Promise.resolve(parts.close?.()).catch((err) => log.warn({ err }, "close failed"));
+            await db.close().catch((err) => log.warn({ err }, "database close failed"));
             await tracing.shutdown();
-            log.info("stopped", { forced: result.forced });
-            return result;
+            log.info({ forced }, "stopped");
+            return { forced };
         })());
 
     if (opts.handleSignals) {
@@ -182,9 +254,10 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
             }, config.shutdownGraceMs);
             hardStop.unref();
             shutdown(signal).then(
-                () => process.exit(0),
+                // A forced shutdown cut requests off: say so with the exit code.
+                ({ forced }) => process.exit(forced ? 1 : 0),
                 (err) => {
-                    log.error("shutdown failed", { err });
+                    log.error({ err }, "shutdown failed");
                     process.exit(1);
                 },
             );
@@ -192,7 +265,7 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
         process.once("SIGTERM", onSignal);
         process.once("SIGINT", onSignal);
         ready.catch((err) => {
-            log.error("migrations failed, exiting", { err });
+            log.error({ err }, "migrations failed, exiting");
             void shutdown("migrations failed").finally(() => process.exit(1));
         });
     }
@@ -203,6 +276,7 @@ export async function startService(def: ServiceDefinition, opts: StartOptions = 
         url: `http://127.0.0.1:${port}`,
         db,
         log,
+        routes: server.routes,
         ready,
         isReady: () => migrated && !stopping,
         shutdown,
@@ -217,7 +291,7 @@ export function runMain(def: ServiceDefinition): void {
             level: "error",
             msg: "failed to start",
             service: def.manifest.name,
-            err: { message: err.message, stack: err.stack },
+            err: { type: err.name, message: err.message, stack: err.stack },
         };
         process.stdout.write(JSON.stringify(line) + "\n");
         process.exit(1);

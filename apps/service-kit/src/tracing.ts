@@ -1,18 +1,19 @@
-// OpenTelemetry tracing: a server span per request, a client span per outgoing call, W3C
-// `traceparent` propagation, OTLP/HTTP export. Off (no spans at all) when no endpoint is set.
+// OpenTelemetry tracing: a server span per request (continuing the caller's W3C `traceparent`), a
+// client span per outgoing call, OTLP/HTTP export. Without an endpoint nothing is recorded, but every
+// request still gets a trace context (the caller's trace id, or a fresh one) so its log lines
+// carry `trace_id`/`span_id` that the edge's spans share.
+import { randomFillSync } from "node:crypto";
 import { Attributes, ROOT_CONTEXT, Span, SpanContext, SpanKind, SpanStatusCode, trace, TraceFlags, Tracer } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, NodeTracerProvider, SpanExporter } from "@opentelemetry/sdk-trace-node";
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-import { Logger } from "./log";
+import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
+import type { Logger } from "./log";
 
 export interface Tracing {
+    /** Set when spans are recorded and exported. */
     readonly tracer?: Tracer;
+    /** The server span of one request (a non-recording one when tracing is off). */
+    startServerSpan(name: string, traceparent: string | string[] | undefined, attributes: Attributes): Span;
     shutdown(): Promise<void>;
 }
-
-export const NO_TRACING: Tracing = { shutdown: async () => undefined };
 
 export function setupTracing(opts: {
     endpoint?: string;
@@ -22,17 +23,56 @@ export function setupTracing(opts: {
     /** For tests: export somewhere else than OTLP. */
     exporter?: SpanExporter;
 }): Tracing {
-    if (!opts.endpoint && !opts.exporter) return NO_TRACING;
+    if (!opts.endpoint && !opts.exporter) return untraced;
+    // Loaded only when tracing is on: the SDK and the exporter weigh ~20 MB of memory.
+    const { OTLPTraceExporter } =
+        require("@opentelemetry/exporter-trace-otlp-http") as typeof import("@opentelemetry/exporter-trace-otlp-http");
+    const { detectResources, envDetector, resourceFromAttributes } =
+        require("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+    const { BatchSpanProcessor, NodeTracerProvider } =
+        require("@opentelemetry/sdk-trace-node") as typeof import("@opentelemetry/sdk-trace-node");
+    const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } =
+        require("@opentelemetry/semantic-conventions") as typeof import("@opentelemetry/semantic-conventions");
     const exporter = opts.exporter ?? new OTLPTraceExporter({ url: opts.endpoint!.replace(/\/+$/, "") + "/v1/traces" });
     const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.serviceName, [ATTR_SERVICE_VERSION]: opts.version }).merge(
         detectResources({ detectors: [envDetector] }),
     );
     const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
-    opts.log.info("tracing enabled", { endpoint: opts.endpoint });
+    const tracer = provider.getTracer(opts.serviceName, opts.version);
+    opts.log.info({ endpoint: opts.endpoint }, "tracing enabled");
     return {
-        tracer: provider.getTracer(opts.serviceName, opts.version),
-        shutdown: () => provider.shutdown().catch((err) => opts.log.warn("trace export on shutdown failed", { err })),
+        tracer,
+        startServerSpan: (name, traceparent, attributes) => {
+            const parent = parseTraceparent(traceparent);
+            const ctx = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+            return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, ctx);
+        },
+        shutdown: () => provider.shutdown().catch((err) => opts.log.warn({ err }, "trace export on shutdown failed")),
     };
+}
+
+const untraced: Tracing = {
+    startServerSpan: (_name, traceparent) => {
+        const parent = parseTraceparent(traceparent);
+        return trace.wrapSpanContext({
+            traceId: parent?.traceId ?? randomHex(16),
+            spanId: randomHex(8),
+            traceFlags: parent?.traceFlags ?? TraceFlags.NONE,
+        });
+    },
+    shutdown: async () => undefined,
+};
+
+// Random ids from a pooled buffer: one CSPRNG call per 256 ids.
+const ID_POOL = Buffer.alloc(4096);
+let idOffset = ID_POOL.length;
+function randomHex(bytes: number): string {
+    if (idOffset + bytes > ID_POOL.length) {
+        randomFillSync(ID_POOL);
+        idOffset = 0;
+    }
+    idOffset += bytes;
+    return ID_POOL.toString("hex", idOffset - bytes, idOffset);
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -47,12 +87,6 @@ export function parseTraceparent(header: string | string[] | undefined): SpanCon
 
 export function formatTraceparent(ctx: SpanContext): string {
     return `00-${ctx.traceId}-${ctx.spanId}-0${ctx.traceFlags & TraceFlags.SAMPLED}`;
-}
-
-export function startServerSpan(tracer: Tracer, name: string, traceparent: string | string[] | undefined, attributes: Attributes): Span {
-    const parent = parseTraceparent(traceparent);
-    const ctx = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
-    return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, ctx);
 }
 
 export function startChildSpan(tracer: Tracer, name: string, parent: Span | undefined, kind: SpanKind, attributes: Attributes): Span {

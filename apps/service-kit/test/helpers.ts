@@ -1,10 +1,35 @@
 // Test helpers shared by the apps' HTTP tests: fresh databases (real PostgreSQL and PGlite),
-// a JSON HTTP client and a stub server.
+// tokens from a throwaway signing key, a JSON HTTP client and a stub server.
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
+import { authEnv, createKey, LocalKey, mintToken, TokenOptions } from "../../../scripts/token";
 import type { Env } from "../src/config";
+
+export interface TestAuth {
+    key: LocalKey;
+    /** AUTH_* variables that make an app trust this key. */
+    env: Env;
+    token(sub: string, opts?: TokenOptions): Promise<string>;
+    /** `{ authorization: "Bearer ..." }` for `sub`. */
+    as(sub: string, opts?: TokenOptions): Promise<Record<string, string>>;
+}
+
+let sharedAuth: Promise<TestAuth> | undefined;
+
+/** One signing key for the whole test run (as the edge has one issuer). */
+export function testAuth(): Promise<TestAuth> {
+    return (sharedAuth ??= createKey().then((key) => {
+        const token = (sub: string, opts: TokenOptions = {}) => mintToken(key, { sub, ...opts });
+        return { key, env: authEnv(key), token, as: async (sub, opts) => ({ authorization: `Bearer ${await token(sub, opts)}` }) };
+    }));
+}
+
+/** The environment every app needs in tests: local address, quiet logs, trusted test tokens. */
+export async function baseEnv(extra: Env = {}): Promise<Env> {
+    return { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await testAuth()).env, ...extra };
+}
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test";
 

@@ -1,46 +1,120 @@
 import { strict as assert } from "node:assert";
-import { CircuitBreaker } from "../src/client";
+import { Registry } from "prom-client";
+import { TokenVerifier } from "../src/auth";
+import { BoundedMap } from "../src/boundedMap";
+import { ServiceClient } from "../src/client";
 import { ConfigError, loadConfig } from "../src/config";
-import { PgliteDb, PostgresDb } from "../src/db";
+import { Db, mapDbError, PgliteDb, PostgresDb } from "../src/db";
+import { DependencyError, HttpError } from "../src/errors";
 import { decodeCursor, encodeCursor, isUuid, uuidv7 } from "../src/ids";
-import { Logger } from "../src/log";
+import { createLogger } from "../src/log";
 import { migrate, Migration, migrationsApplied } from "../src/migrate";
-import { Router } from "../src/http";
-import { ADMIN_URL, createPgDatabase, isPostgresReachable, quiet } from "./helpers";
+import { pointerToField } from "../src/validation";
+import { ADMIN_URL, closedPort, createPgDatabase, isPostgresReachable, quiet, stubServer, testAuth } from "./helpers";
 
 const manifest = { name: "demo", version: "1.2.3", ordersPlatform: { port: 8089, shutdownGraceSeconds: 20 } };
-const log = new Logger("error", {}, quiet);
+const log = createLogger("error", {}, quiet);
+const AUTH = {
+    AUTH_ISSUER: "https://issuer.example",
+    AUTH_AUDIENCES: "orders-platform",
+    AUTH_JWKS_URI: "https://issuer.example/jwks.json",
+};
+
+/** Fails loudly when PostgreSQL is unreachable, unless SKIP_PG_TESTS=1 (then skips). */
+async function requirePostgres(ctx: Mocha.Context): Promise<void> {
+    if (await isPostgresReachable()) return;
+    if (process.env.SKIP_PG_TESTS === "1") {
+        console.warn(`\n!!! PostgreSQL at ${ADMIN_URL} is unreachable: SKIPPING "${ctx.test?.title}" (SKIP_PG_TESTS=1) !!!\n`);
+        ctx.skip();
+    }
+    throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (start it, or set SKIP_PG_TESTS=1)`);
+}
 
 describe("service-kit", () => {
     describe("config", () => {
         it("defaults from the manifest, values from env", () => {
-            const c = loadConfig(manifest, {});
+            const c = loadConfig(manifest, AUTH);
             assert.equal(c.port, 8089);
-            assert.equal(c.databaseUrl, undefined);
+            assert.equal(c.db.url, undefined);
+            assert.equal(c.db.poolMax, 16);
+            assert.equal(c.db.acquireTimeoutMs, 1_000);
+            assert.equal(c.db.statementTimeoutMs, 3_000);
             assert.equal(c.otlpEndpoint, undefined);
             assert.equal(c.logLevel, "info");
             assert.equal(c.shutdownGraceMs, 20_000);
+            assert.deepEqual(c.auth, {
+                issuer: "https://issuer.example",
+                audiences: ["orders-platform"],
+                jwksUri: "https://issuer.example/jwks.json",
+                userClaim: "sub",
+                rolesClaim: "roles",
+                adminRole: "admin",
+            });
             const e = loadConfig(manifest, {
+                ...AUTH,
                 PORT: "9000",
                 LOG_LEVEL: "DEBUG",
                 DATABASE_URL: "postgres://u:p@db:5432/x",
                 SHUTDOWN_GRACE_SECONDS: "5",
+                DB_POOL_MAX: "4",
+                DB_POOL_ACQUIRE_TIMEOUT_MS: "250",
+                DB_STATEMENT_TIMEOUT_MS: "1500",
+                AUTH_AUDIENCES: " a , b,,",
+                AUTH_USER_CLAIM: "email",
+                AUTH_ROLES_CLAIM: "https://example.com/roles",
+                AUTH_ADMIN_ROLE: "ops",
             });
             assert.equal(e.port, 9000);
             assert.equal(e.logLevel, "debug");
             assert.equal(e.shutdownGraceMs, 5_000);
+            assert.deepEqual(e.db, {
+                url: "postgres://u:p@db:5432/x",
+                dataDir: e.db.dataDir,
+                poolMax: 4,
+                acquireTimeoutMs: 250,
+                statementTimeoutMs: 1_500,
+            });
+            assert.deepEqual(e.auth.audiences, ["a", "b"]);
+            assert.equal(e.auth.userClaim, "email");
+            assert.equal(e.auth.rolesClaim, "https://example.com/roles");
+            assert.equal(e.auth.adminRole, "ops");
         });
 
-        for (const [key, value] of [
-            ["PORT", "http"],
-            ["PORT", "70000"],
-            ["LOG_LEVEL", "loud"],
-            ["DATABASE_URL", "mysql://x"],
-            ["OTEL_EXPORTER_OTLP_ENDPOINT", "not a url"],
-        ]) {
-            it(`rejects ${key}=${value} naming the variable`, () => {
+        it("takes an inline JWKS instead of a URL", async () => {
+            const { env } = await testAuth();
+            const c = loadConfig(manifest, { ...env });
+            assert.equal(c.auth.jwksUri, undefined);
+            assert.equal(c.auth.jwks?.keys.length, 1);
+        });
+
+        const noUri = { AUTH_ISSUER: AUTH.AUTH_ISSUER, AUTH_AUDIENCES: AUTH.AUTH_AUDIENCES };
+        const bad: Array<[string, Record<string, string>]> = [
+            ["PORT", { ...AUTH, PORT: "http" }],
+            ["PORT", { ...AUTH, PORT: "70000" }],
+            ["LOG_LEVEL", { ...AUTH, LOG_LEVEL: "loud" }],
+            ["DATABASE_URL", { ...AUTH, DATABASE_URL: "mysql://x" }],
+            ["DB_POOL_MAX", { ...AUTH, DB_POOL_MAX: "0" }],
+            ["DB_POOL_ACQUIRE_TIMEOUT_MS", { ...AUTH, DB_POOL_ACQUIRE_TIMEOUT_MS: "soon" }],
+            ["DB_STATEMENT_TIMEOUT_MS", { ...AUTH, DB_STATEMENT_TIMEOUT_MS: "-5" }],
+            ["OTEL_EXPORTER_OTLP_ENDPOINT", { ...AUTH, OTEL_EXPORTER_OTLP_ENDPOINT: "not a url" }],
+            ["AUTH_ISSUER", { AUTH_AUDIENCES: "a", AUTH_JWKS_URI: AUTH.AUTH_JWKS_URI }],
+            ["AUTH_AUDIENCES", { AUTH_ISSUER: "i", AUTH_JWKS_URI: AUTH.AUTH_JWKS_URI }],
+            ["AUTH_AUDIENCES", { ...AUTH, AUTH_AUDIENCES: " , " }],
+            ["AUTH_JWKS_URI", noUri],
+            ["AUTH_JWKS_URI", { ...AUTH, AUTH_JWKS: '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y"}]}' }],
+            ["AUTH_JWKS_URI", { ...AUTH, AUTH_JWKS_URI: "ftp://issuer.example/jwks" }],
+            ["AUTH_JWKS", { ...noUri, AUTH_JWKS: "not json" }],
+            ["AUTH_JWKS", { ...noUri, AUTH_JWKS: '{"keys":[]}' }],
+            ["AUTH_JWKS", { ...noUri, AUTH_JWKS: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' }],
+            ["AUTH_JWKS", { ...noUri, AUTH_JWKS: '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","d":"private"}]}' }],
+            ["AUTH_USER_CLAIM", { ...AUTH, AUTH_USER_CLAIM: "has space" }],
+            ["AUTH_ROLES_CLAIM", { ...AUTH, AUTH_ROLES_CLAIM: "a\tb" }],
+            ["AUTH_ADMIN_ROLE", { ...AUTH, AUTH_ADMIN_ROLE: "x".repeat(201) }],
+        ];
+        for (const [key, env] of bad) {
+            it(`rejects a bad ${key} with a ConfigError naming it (${JSON.stringify(env[key] ?? "unset")})`, () => {
                 assert.throws(
-                    () => loadConfig(manifest, { [key]: value }),
+                    () => loadConfig(manifest, env),
                     (e: Error) => e instanceof ConfigError && e.message.includes(key),
                 );
             });
@@ -48,7 +122,7 @@ describe("service-kit", () => {
 
         it("never echoes the database password in errors", () => {
             assert.throws(
-                () => loadConfig(manifest, { DATABASE_URL: "mysql://u:secret@x/db" }),
+                () => loadConfig(manifest, { ...AUTH, DATABASE_URL: "mysql://u:secret@x/db" }),
                 (e: Error) => !e.message.includes("secret"),
             );
         });
@@ -71,49 +145,173 @@ describe("service-kit", () => {
         });
     });
 
-    describe("router", () => {
-        const h = () => ({ status: 200 });
-        const r = new Router([
-            { method: "GET", path: "/a", handler: h },
-            { method: "GET", path: "/a/:id", handler: h },
-            { method: "POST", path: "/a", handler: h },
-        ]);
-        it("matches exact and parameterised routes, 405 and 404", () => {
-            assert.deepEqual((r.match("GET", "/a/x%20y") as { params: object }).params, { id: "x y" });
-            assert.deepEqual(r.match("DELETE", "/a"), { allowed: ["GET", "POST"] });
-            assert.deepEqual(r.match("PUT", "/a/1"), { allowed: ["GET"] });
-            assert.equal(r.match("GET", "/a/1/2"), undefined);
-            assert.equal(r.match("GET", "/a/"), undefined);
-            assert.equal(r.match("GET", "/a/%E0%A4%A"), undefined);
+    describe("validation errors", () => {
+        it("name the field as a JSON path", () => {
+            assert.equal(pointerToField("/items/1/quantity"), "items[1].quantity");
+            assert.equal(pointerToField("/a~1b/c~0d"), "a/b.c~d");
+            assert.equal(pointerToField(""), "");
         });
     });
 
-    describe("circuit breaker", () => {
-        it("opens after the threshold, half-opens after the reset with one probe, closes on success", () => {
-            let now = 0;
-            const b = new CircuitBreaker(
-                3,
-                1_000,
-                () => undefined,
-                () => now,
+    describe("BoundedMap", () => {
+        it("forgets the oldest entry beyond its capacity; capacity 0 stores nothing", () => {
+            const m = new BoundedMap<string, number>(2);
+            // Updating "a" keeps its place, so "a" is still the oldest when "c" comes.
+            m.set("a", 1).set("b", 2).set("a", 3).set("c", 4);
+            assert.deepEqual(
+                [...m.entries()],
+                [
+                    ["b", 2],
+                    ["c", 4],
+                ],
             );
-            for (let i = 0; i < 3; i++) {
-                assert.ok(b.tryAcquire());
-                b.failure();
+            const none = new BoundedMap<string, number>(0);
+            none.set("x", 1);
+            assert.equal(none.size, 0);
+        });
+    });
+
+    describe("token verification", () => {
+        it("caches a verified token until it expires (at most a minute)", async () => {
+            const auth = await testAuth();
+            let now = Date.now();
+            const v = new TokenVerifier(loadConfig(manifest, auth.env).auth, { now: () => now });
+            const token = await auth.token("cached-user", { ttlSeconds: 30 });
+            assert.equal(v.cached(token), undefined);
+            assert.deepEqual(await v.verify(token), { subject: "cached-user", admin: false });
+            assert.deepEqual(v.cached(token), { subject: "cached-user", admin: false });
+            now += 31_000;
+            assert.equal(v.cached(token), undefined, "expired tokens leave the cache");
+        });
+
+        it("the bearer token of an Authorization header, 401 otherwise", () => {
+            assert.equal(TokenVerifier.bearerToken("Bearer abc"), "abc");
+            assert.equal(TokenVerifier.bearerToken("bearer  abc "), "abc");
+            for (const bad of [undefined, "", "Basic abc", "Bearer"]) {
+                assert.throws(
+                    () => TokenVerifier.bearerToken(bad),
+                    (e: Error) => e instanceof HttpError && e.status === 401,
+                );
             }
-            assert.equal(b.current, "open");
-            assert.equal(b.tryAcquire(), false);
-            now = 1_000;
-            assert.equal(b.current, "half-open");
-            assert.ok(b.tryAcquire(), "one probe");
-            assert.equal(b.tryAcquire(), false, "only one probe");
-            b.failure();
-            assert.equal(b.current, "open");
-            now = 2_000;
-            assert.ok(b.tryAcquire());
-            b.success();
-            assert.equal(b.current, "closed");
-            assert.ok(b.tryAcquire());
+        });
+    });
+
+    describe("database errors", () => {
+        it("map to 503 when the database is unavailable, 4xx when the input caused them, else unchanged", () => {
+            const err = (code: string, message = "x") => Object.assign(new Error(message), { code });
+            for (const code of ["08006", "53300", "57014", "57P01", "55P03", "40001", "40P01", "ECONNREFUSED"]) {
+                assert.ok(mapDbError(err(code)) instanceof DependencyError, code);
+            }
+            assert.ok(mapDbError(new Error("timeout exceeded when trying to connect")) instanceof DependencyError);
+            for (const [code, status] of [
+                ["22021", 400],
+                ["22P02", 400],
+                ["22001", 400],
+                ["23514", 400],
+                ["23502", 400],
+                ["23505", 409],
+                ["54000", 400],
+            ] as const) {
+                const mapped = mapDbError(err(code));
+                assert.ok(mapped instanceof HttpError && mapped.status === status, `${code} -> ${(mapped as HttpError).status}`);
+            }
+            const other = err("42P01");
+            assert.equal(mapDbError(other), other, "a bug (undefined table) stays a 500");
+        });
+
+        async function nulByteAnswers(db: Db): Promise<number> {
+            const e = await db.query("SELECT $1::text AS v", ["a\u0000b"]).then(
+                () => undefined,
+                (x: unknown) => x,
+            );
+            assert.ok(e, "PostgreSQL refuses a NUL byte in text");
+            return (mapDbError(e) as HttpError).status;
+        }
+
+        it("PGlite: a NUL byte in a text parameter -> 400", async () => {
+            const db = await PgliteDb.open("memory://");
+            try {
+                assert.equal(await nulByteAnswers(db), 400);
+            } finally {
+                await db.close();
+            }
+        });
+
+        it("PostgreSQL: a NUL byte in a text parameter -> 400", async function () {
+            await requirePostgres(this);
+            const db = new PostgresDb({ url: ADMIN_URL, applicationName: "test", max: 1, log });
+            try {
+                assert.equal(await nulByteAnswers(db), 400);
+            } finally {
+                await db.close();
+            }
+        });
+    });
+
+    describe("service client (retries, breaker)", () => {
+        const client = (baseUrl: string, registry = new Registry()) =>
+            new ServiceClient({
+                name: "callee",
+                baseUrl,
+                timeoutMs: 200,
+                retries: 2,
+                retryBackoffMs: 10,
+                breakerThreshold: 100,
+                breakerResetMs: 1_000,
+                log,
+                registry,
+            });
+
+        it("GET is retried on 503; POST is not (the callee may have acted on it)", async () => {
+            const stub = await stubServer((_req, res) => void res.writeHead(503).end());
+            const c = client(stub.url);
+            try {
+                await assert.rejects(c.request("GET", "/x"), DependencyError);
+                assert.equal(stub.requests, 3, "first attempt + 2 retries");
+                await assert.rejects(c.request("POST", "/x"), DependencyError);
+                assert.equal(stub.requests, 4, "a POST goes out once");
+            } finally {
+                c.close();
+                await stub.close();
+            }
+        });
+
+        it("POST is not retried after a timeout; GET is", async () => {
+            const stub = await stubServer((_req, res) => void setTimeout(() => res.writeHead(200).end("{}"), 1_000));
+            const c = client(stub.url);
+            try {
+                await assert.rejects(c.request("POST", "/x"), /no answer within 200 ms/);
+                assert.equal(stub.requests, 1);
+                await assert.rejects(c.request("GET", "/x"), DependencyError);
+                assert.equal(stub.requests, 4);
+            } finally {
+                c.close();
+                await stub.close();
+            }
+        });
+
+        it("POST is retried when the connection was refused (it never reached the callee)", async () => {
+            const registry = new Registry();
+            const c = client(`http://127.0.0.1:${await closedPort()}`, registry);
+            try {
+                await assert.rejects(c.request("POST", "/x"), /ECONNREFUSED/);
+                const calls = await registry.getSingleMetric("http_client_requests_total")!.get();
+                assert.equal(calls.values.find((v) => v.labels.outcome === "error")?.value, 3);
+            } finally {
+                c.close();
+            }
+        });
+
+        it("4xx answers are answers (not failures, not retried)", async () => {
+            const stub = await stubServer((_req, res) => void res.writeHead(404).end('{"error":"not_found"}'));
+            const c = client(stub.url);
+            try {
+                assert.deepEqual(await c.get("/x"), { status: 404, body: '{"error":"not_found"}' });
+                assert.equal(stub.requests, 1);
+            } finally {
+                c.close();
+                await stub.close();
+            }
         });
     });
 
@@ -150,15 +348,7 @@ describe("service-kit", () => {
         });
 
         it("PostgreSQL: 8 replicas migrating at once apply each migration exactly once", async function () {
-            if (!(await isPostgresReachable())) {
-                if (process.env.SKIP_PG_TESTS === "1") {
-                    console.warn(
-                        `\n!!! PostgreSQL at ${ADMIN_URL} is unreachable: SKIPPING the concurrent migration test (SKIP_PG_TESTS=1) !!!\n`,
-                    );
-                    this.skip();
-                }
-                throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (start it, or set SKIP_PG_TESTS=1)`);
-            }
+            await requirePostgres(this);
             const tdb = await createPgDatabase("kit_migrate");
             const dbs = Array.from({ length: 8 }, () => new PostgresDb({ url: tdb.url, applicationName: "test", max: 2, log }));
             try {

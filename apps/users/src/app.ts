@@ -1,4 +1,4 @@
-import { ServiceDefinition, startService, StartOptions, RunningService } from "@orders-platform/service-kit";
+import { RunningService, ServiceDefinition, startService, StartOptions } from "@orders-platform/service-kit";
 import manifest from "../package.json";
 import { migrations } from "./migrations";
 import { userRoutes } from "./users";
@@ -6,7 +6,7 @@ import { userRoutes } from "./users";
 export const usersService: ServiceDefinition = {
     manifest,
     migrations,
-    build: ({ db }) => ({ routes: userRoutes(db) }),
+    build: ({ db }) => ({ routes: (api) => userRoutes(api, db) }),
 };
 
 export function startUsers(opts: StartOptions = {}): Promise<RunningService> {

@@ -15,4 +15,14 @@ CREATE TABLE users (
 CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email));
 `,
     },
+    {
+        version: 2,
+        name: "users belong to a token subject",
+        sql: `
+-- The value of the token's user claim that owns the profile: one profile per subject. Rows created
+-- before authentication have none and are visible to admins only.
+ALTER TABLE users ADD COLUMN subject text CHECK (length(subject) BETWEEN 1 AND 255);
+CREATE UNIQUE INDEX users_subject_key ON users (subject);
+`,
+    },
 ];

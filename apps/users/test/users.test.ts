@@ -1,19 +1,29 @@
 import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
-import { forEachBackend, ISO_RE, quiet, request, UUID_RE } from "../../service-kit/test/helpers";
+import { baseEnv, forEachBackend, ISO_RE, quiet, request, testAuth, UUID_RE } from "../../service-kit/test/helpers";
 import manifest from "../package.json";
 import { startUsers } from "../src/app";
 
+type Opts = { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> };
+
 forEachBackend("users API", "users_test", (backend) => {
     let svc: RunningService;
-    const call = (method: string, path: string, opts?: Parameters<typeof request>[3]) => request(svc.url, method, path, opts);
+    let n = 0;
+    /** A fresh subject per call, so tests do not share profiles. */
+    const subject = (what: string) => `${what}-${++n}-${Date.now().toString(36)}`;
+    const call = (method: string, path: string, opts?: Opts) => request(svc.url, method, path, opts);
+    /** A request as `sub` (admin with `admin: true`). */
+    const as = async (sub: string, method: string, path: string, opts: Opts & { admin?: boolean } = {}) =>
+        call(method, path, { ...opts, headers: { ...(await (await testAuth()).as(sub, { admin: opts.admin })), ...opts.headers } });
     const countUsers = async () => Number((await svc.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users"))[0].n);
+    const createProfile = async (sub: string, email = `${sub}@example.com`, name = sub) => {
+        const res = await as(sub, "POST", "/api/users", { body: { email, name } });
+        assert.equal(res.status, 201, res.text);
+        return res.body as { id: string; email: string; name: string; createdAt: string };
+    };
 
     before(async () => {
-        svc = await startUsers({
-            env: { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...(await backend().env("users")) },
-            logSink: quiet,
-        });
+        svc = await startUsers({ env: await baseEnv(await backend().env("users")), logSink: quiet });
         await svc.ready;
     });
     after(async () => {
@@ -21,8 +31,8 @@ forEachBackend("users API", "users_test", (backend) => {
     });
 
     describe("POST /api/users", () => {
-        it("creates a user: 201 with id, email, name, createdAt", async () => {
-            const res = await call("POST", "/api/users", { body: { email: "ada@example.com", name: "Ada Lovelace" } });
+        it("creates the caller's profile: 201 with id, email, name, createdAt", async () => {
+            const res = await as(subject("ada"), "POST", "/api/users", { body: { email: "ada@example.com", name: "Ada Lovelace" } });
             assert.equal(res.status, 201, res.text);
             assert.match(res.headers["content-type"] ?? "", /^application\/json/);
             assert.deepEqual(Object.keys(res.body).sort(), ["createdAt", "email", "id", "name"]);
@@ -34,18 +44,27 @@ forEachBackend("users API", "users_test", (backend) => {
         });
 
         it("trims names and emails", async () => {
-            const res = await call("POST", "/api/users", { body: { email: "  trim@example.com ", name: "  Tim " } });
+            const res = await as(subject("tim"), "POST", "/api/users", { body: { email: "  trim@example.com ", name: "  Tim " } });
             assert.equal(res.status, 201);
             assert.equal(res.body.email, "trim@example.com");
             assert.equal(res.body.name, "Tim");
         });
 
+        it("one profile per subject: a second one -> 409 profile_exists, nothing written", async () => {
+            const sub = subject("twice");
+            await createProfile(sub);
+            const before = await countUsers();
+            const res = await as(sub, "POST", "/api/users", { body: { email: `${sub}-2@example.com`, name: "Again" } });
+            assert.equal(res.status, 409, res.text);
+            assert.equal(res.body.error, "profile_exists");
+            assert.equal(await countUsers(), before);
+        });
+
         it("duplicate email (any case) -> 409 naming email, and no second row", async () => {
-            const first = await call("POST", "/api/users", { body: { email: "dup@example.com", name: "One" } });
-            assert.equal(first.status, 201);
+            await createProfile(subject("dup"), "dup@example.com");
             const before = await countUsers();
             for (const email of ["dup@example.com", "DUP@Example.com"]) {
-                const res = await call("POST", "/api/users", { body: { email, name: "Two" } });
+                const res = await as(subject("dup-other"), "POST", "/api/users", { body: { email, name: "Two" } });
                 assert.equal(res.status, 409, res.text);
                 assert.equal(res.body.field, "email");
                 assert.equal(res.body.error, "email_taken");
@@ -55,13 +74,23 @@ forEachBackend("users API", "users_test", (backend) => {
 
         it("concurrent creates with the same email: exactly one 201, the rest 409", async () => {
             const results = await Promise.all(
-                Array.from({ length: 20 }, (_, i) => call("POST", "/api/users", { body: { email: "race@example.com", name: `R${i}` } })),
+                Array.from({ length: 20 }, (_, i) =>
+                    as(subject("race"), "POST", "/api/users", { body: { email: "race@example.com", name: `R${i}` } }),
+                ),
             );
             assert.equal(results.filter((r) => r.status === 201).length, 1);
             assert.equal(results.filter((r) => r.status === 409).length, 19);
         });
 
-        const bad: Array<[string, { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> }, number, string]> = [
+        it("without a token -> 401 and nothing written", async () => {
+            const before = await countUsers();
+            const res = await call("POST", "/api/users", { body: { email: "anon@example.com", name: "Anon" } });
+            assert.equal(res.status, 401, res.text);
+            assert.equal(res.headers["www-authenticate"], "Bearer");
+            assert.equal(await countUsers(), before);
+        });
+
+        const bad: Array<[string, Opts, number, string]> = [
             ["missing email", { body: { name: "x" } }, 400, "email"],
             ["missing name", { body: { email: "m@example.com" } }, 400, "name"],
             ["email not a string", { body: { email: 42, name: "x" } }, 400, "email"],
@@ -69,6 +98,18 @@ forEachBackend("users API", "users_test", (backend) => {
             ["email null", { body: { email: null, name: "x" } }, 400, "email"],
             ["empty name", { body: { email: "e@example.com", name: "   " } }, 400, "name"],
             ["name too long", { body: { email: "l@example.com", name: "x".repeat(201) } }, 400, "name"],
+            ["name of 201 characters outside the BMP", { body: { email: "l2@example.com", name: "😀".repeat(201) } }, 400, "name"],
+            ["NUL byte in the name", { body: { email: "nul@example.com", name: "Ada\u0000Lovelace" } }, 400, "name"],
+            ["NUL byte in the email", { body: { email: "nul\u0000@example.com", name: "x" } }, 400, "email"],
+            ["control character in the name", { body: { email: "c@example.com", name: "Ada\u0007" } }, 400, "name"],
+            ["newline in the name", { body: { email: "nl@example.com", name: "Ada\nLovelace" } }, 400, "name"],
+            ["C1 control character in the name", { body: { email: "c1@example.com", name: "Ada\u0085" } }, 400, "name"],
+            ["line separator in the name", { body: { email: "ls@example.com", name: "Ada\u2028Lovelace" } }, 400, "name"],
+            ["name of zero-width characters only", { body: { email: "zw@example.com", name: "\u200b\u200c\u200d\ufeff" } }, 400, "name"],
+            ["name of a Hangul filler only", { body: { email: "hf@example.com", name: "\u3164\u3164" } }, 400, "name"],
+            ["name of combining marks only", { body: { email: "cm@example.com", name: "\u0301\u0302" } }, 400, "name"],
+            ["lone high surrogate in the name", { raw: '{"email":"ls1@example.com","name":"Ada \\ud800"}' }, 400, "name"],
+            ["lone low surrogate in the email", { raw: '{"email":"ls2\\udc00@example.com","name":"x"}' }, 400, "email"],
             ["email malformed", { body: { email: "not-an-email", name: "x" } }, 400, "email"],
             ["email too long", { body: { email: "a".repeat(250) + "@example.com", name: "x" } }, 400, "email"],
             ["unknown field", { body: { email: "u@example.com", name: "x", admin: true } }, 400, "admin"],
@@ -83,64 +124,113 @@ forEachBackend("users API", "users_test", (backend) => {
                 415,
                 "content-type",
             ],
+            [
+                "text/plain body",
+                { raw: '{"email":"t@example.com","name":"x"}', headers: { "content-type": "text/plain" } },
+                415,
+                "content-type",
+            ],
             ["body over 1 MiB", { body: { email: "big@example.com", name: "x", pad: "y".repeat(1024 * 1024) } }, 413, "body"],
         ];
         for (const [what, opts, status, field] of bad) {
             it(`bad input: ${what} -> ${status} naming ${field}, nothing written`, async () => {
                 const before = await countUsers();
-                const res = await call("POST", "/api/users", opts);
+                const res = await as(subject("bad"), "POST", "/api/users", opts);
                 assert.equal(res.status, status, res.text);
                 assert.equal(typeof res.body?.error, "string", res.text);
-                assert.equal(res.body.field, field);
+                assert.equal(res.body.field, field, res.text);
                 assert.equal(await countUsers(), before);
             });
         }
+
+        it("lengths count characters: 200 characters outside the BMP (400 UTF-16 units) are a valid name", async () => {
+            const res = await as(subject("emoji"), "POST", "/api/users", { body: { email: "emoji@example.com", name: "😀".repeat(200) } });
+            assert.equal(res.status, 201, res.text);
+            assert.equal([...res.body.name].length, 200);
+        });
+
+        it("names in any script, with joiners inside, are fine", async () => {
+            for (const name of ["Zoë Ångström", "李小龙", "محمد\u200cعلی", "👩\u200d💻 Dev"]) {
+                const res = await as(subject("intl"), "POST", "/api/users", { body: { email: `${subject("intl")}@example.com`, name } });
+                assert.equal(res.status, 201, `${name}: ${res.text}`);
+                assert.equal(res.body.name, name);
+            }
+        });
     });
 
-    describe("GET /api/users/:id", () => {
-        it("200 with the user", async () => {
-            const created = await call("POST", "/api/users", { body: { email: "get@example.com", name: "Getter" } });
-            const res = await call("GET", `/api/users/${created.body.id}`);
-            assert.equal(res.status, 200);
-            assert.deepEqual(res.body, created.body);
+    describe("GET /api/users/me and /api/users/:id", () => {
+        it("/me -> the caller's profile; 404 before it exists", async () => {
+            const sub = subject("me");
+            const missing = await as(sub, "GET", "/api/users/me");
+            assert.equal(missing.status, 404, missing.text);
+            const created = await createProfile(sub);
+            const me = await as(sub, "GET", "/api/users/me");
+            assert.equal(me.status, 200);
+            assert.deepEqual(me.body, created);
         });
 
-        it("accepts upper-case ids", async () => {
-            const created = await call("POST", "/api/users", { body: { email: "upper@example.com", name: "U" } });
-            const res = await call("GET", `/api/users/${created.body.id.toUpperCase()}`);
+        it("the owner reads their profile by id, also with an upper-case id", async () => {
+            const sub = subject("owner");
+            const created = await createProfile(sub);
+            const res = await as(sub, "GET", `/api/users/${created.id}`);
             assert.equal(res.status, 200);
-            assert.equal(res.body.id, created.body.id);
+            assert.deepEqual(res.body, created);
+            const upper = await as(sub, "GET", `/api/users/${created.id.toUpperCase()}`);
+            assert.equal(upper.status, 200);
+            assert.equal(upper.body.id, created.id);
         });
 
-        it("unknown id -> 404 JSON", async () => {
-            const res = await call("GET", "/api/users/0190a6f0-0000-7000-8000-000000000000");
-            assert.equal(res.status, 404);
-            assert.equal(res.body.error, "not_found");
-            assert.equal(res.body.field, "id");
+        it("someone else's profile -> 404, the same answer as an unknown id", async () => {
+            const created = await createProfile(subject("private"));
+            const other = await as(subject("nosy"), "GET", `/api/users/${created.id}`);
+            const unknown = await as(subject("nosy"), "GET", "/api/users/0190a6f0-0000-7000-8000-000000000000");
+            assert.equal(other.status, 404);
+            assert.equal(unknown.status, 404);
+            assert.deepEqual(other.body, unknown.body);
+        });
+
+        it("an admin reads anyone's profile", async () => {
+            const created = await createProfile(subject("someone"));
+            const res = await as(subject("root"), "GET", `/api/users/${created.id}`, { admin: true });
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.body, created);
+        });
+
+        it("without a token -> 401", async () => {
+            const created = await createProfile(subject("tokenless"));
+            assert.equal((await call("GET", `/api/users/${created.id}`)).status, 401);
+            assert.equal((await call("GET", "/api/users/me")).status, 401);
         });
 
         for (const id of ["nope", "123", "0190a6f0-0000-7000-8000-00000000000g", "%E0%A4%A", "'%20OR%201=1"]) {
-            it(`invalid id ${JSON.stringify(id)} -> 4xx naming id`, async () => {
-                const res = await call("GET", `/api/users/${id}`);
-                assert.ok(res.status >= 400 && res.status < 500, `${res.status} ${res.text}`);
+            it(`invalid id ${JSON.stringify(id)} -> 400 naming the id or the path`, async () => {
+                const res = await as(subject("invalid"), "GET", `/api/users/${id}`);
+                assert.equal(res.status, 400, res.text);
                 assert.equal(typeof res.body.error, "string");
-                if (res.status === 400) assert.equal(res.body.field, "id");
+                assert.ok(["id", "path"].includes(res.body.field), res.text);
             });
         }
     });
 
-    describe("GET /api/users", () => {
-        it("pages through every user with limit and cursor", async () => {
-            for (let i = 0; i < 5; i++)
-                assert.equal((await call("POST", "/api/users", { body: { email: `page${i}@example.com`, name: `P${i}` } })).status, 201);
+    describe("GET /api/users (admins only)", () => {
+        it("a non-admin -> 403", async () => {
+            const res = await as(subject("plain"), "GET", "/api/users");
+            assert.equal(res.status, 403, res.text);
+            assert.equal(res.body.error, "forbidden");
+        });
+
+        it("an admin pages through every user with limit and cursor", async () => {
+            for (let i = 0; i < 5; i++) await createProfile(subject("page"));
             const total = await countUsers();
             const seen: string[] = [];
             let cursor: string | null = null;
             let pages = 0;
             do {
-                const res: Awaited<ReturnType<typeof call>> = await call(
+                const res: Awaited<ReturnType<typeof call>> = await as(
+                    "admin",
                     "GET",
                     `/api/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+                    { admin: true },
                 );
                 assert.equal(res.status, 200, res.text);
                 assert.ok(Array.isArray(res.body.items));
@@ -159,10 +249,10 @@ forEachBackend("users API", "users_test", (backend) => {
         });
 
         it("defaults to 20 items and nextCursor null on the last page", async () => {
-            const res = await call("GET", "/api/users");
+            const res = await as("admin", "GET", "/api/users", { admin: true });
             assert.equal(res.status, 200);
             assert.ok(res.body.items.length <= 20);
-            const all = await call("GET", "/api/users?limit=100");
+            const all = await as("admin", "GET", "/api/users?limit=100", { admin: true });
             assert.equal(all.body.nextCursor, null);
         });
 
@@ -176,7 +266,7 @@ forEachBackend("users API", "users_test", (backend) => {
             ["cursor=Zm9v", "cursor"],
         ]) {
             it(`?${q} -> 400 naming ${field}`, async () => {
-                const res = await call("GET", `/api/users?${q}`);
+                const res = await as("admin", "GET", `/api/users?${q}`, { admin: true });
                 assert.equal(res.status, 400, res.text);
                 assert.equal(res.body.field, field);
             });
@@ -193,7 +283,7 @@ forEachBackend("users API", "users_test", (backend) => {
         it("GET /readyz -> 200 with the database check", async () => {
             const res = await call("GET", "/readyz");
             assert.equal(res.status, 200, res.text);
-            assert.equal(res.body.checks.database, "ok");
+            assert.deepEqual(res.body.checks, { database: "ok" });
         });
 
         it("GET /version -> app name and SemVer from package.json", async () => {
@@ -203,14 +293,20 @@ forEachBackend("users API", "users_test", (backend) => {
             assert.match(res.body.version, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/);
         });
 
-        it("GET /metrics -> Prometheus text with request counts and latency histograms by route, method, status", async () => {
-            await call("GET", "/api/users/0190a6f0-0000-7000-8000-000000000000");
+        it("GET /metrics -> Prometheus text with request counts and latency histograms by route template, method, status", async () => {
+            await as(subject("metrics"), "GET", "/api/users/0190a6f0-0000-7000-8000-000000000000");
+            await call("GET", "/api/users/me");
+            await call("GET", "/nope");
             const res = await call("GET", "/metrics");
             assert.equal(res.status, 200);
             assert.match(res.headers["content-type"] ?? "", /^text\/plain/);
             assert.match(res.text, /# TYPE http_requests_total counter/);
             assert.match(res.text, /# TYPE http_request_duration_seconds histogram/);
+            assert.match(res.text, /# TYPE http_requests_in_flight gauge/);
             assert.match(res.text, /http_requests_total\{route="\/api\/users\/:id",method="GET",status="404",app="users"\} \d+/);
+            assert.match(res.text, /http_requests_total\{route="\/api\/users\/me",method="GET",status="401",app="users"\} \d+/);
+            assert.match(res.text, /http_requests_total\{route="unmatched",method="GET",status="404",app="users"\} \d+/);
+            assert.match(res.text, /http_requests_total\{route="\/healthz",method="GET",status="200",app="users"\} \d+/);
             assert.match(
                 res.text,
                 /http_request_duration_seconds_bucket\{le="0\.005",app="users",route="\/api\/users",method="POST",status="201"\} \d+/,
@@ -219,13 +315,14 @@ forEachBackend("users API", "users_test", (backend) => {
             assert.match(res.text, /nodejs_eventloop_lag_seconds/);
         });
 
-        it("unknown route -> 404 JSON; wrong method -> 405 with Allow", async () => {
+        it("unknown route or method -> 404 JSON naming the path", async () => {
             const missing = await call("GET", "/nope");
             assert.equal(missing.status, 404);
             assert.equal(missing.body.error, "not_found");
-            const wrong = await call("DELETE", "/api/users");
-            assert.equal(wrong.status, 405);
-            assert.match(String(wrong.headers.allow), /GET/);
+            assert.equal(missing.body.field, "path");
+            const wrong = await as(subject("wrong"), "DELETE", "/api/users");
+            assert.equal(wrong.status, 404);
+            assert.equal(wrong.body.error, "not_found");
         });
     });
 });

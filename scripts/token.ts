@@ -1,0 +1,109 @@
+// Local signing key and tokens for `npm run dev`, the benchmark and the apps' tests: the apps
+// verify tokens like in a cluster, against a JWKS that holds this key's public half.
+//   npm run token -- --sub alice [--admin] [--ttl 3600]        prints a bearer token for alice
+//   npm run token -- --sub a --sub b                           one token per line
+//   npm run token -- --env                                     prints the AUTH_* variables (export lines)
+// The key lives in .data/dev-auth/signing-key.json (gitignored; --key-dir to choose another
+// directory) and is created on first use. Never use it outside a developer machine.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { JWK } from "jose" with { "resolution-mode": "import" };
+
+export const DEV_ISSUER = "orders-platform-dev";
+export const DEV_AUDIENCE = "orders-platform";
+export const DEFAULT_KEY_DIR = path.resolve(__dirname, "..", ".data", "dev-auth");
+const ALG = "ES256";
+
+export interface LocalKey {
+    privateJwk: JWK;
+    publicJwks: { keys: JWK[] };
+}
+
+// jose is an ES module; dynamic import keeps this file loadable from CommonJS type-checking.
+const jose = () => import("jose");
+
+/** A fresh ES256 key pair (kept in memory). */
+export async function createKey(): Promise<LocalKey> {
+    const { exportJWK, generateKeyPair } = await jose();
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = `dev-${Date.now().toString(36)}`;
+    const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG, use: "sig" };
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
+    return { privateJwk, publicJwks: { keys: [publicJwk] } };
+}
+
+/** The key in `dir`, created (readable by its owner only) when missing. */
+export async function loadOrCreateKey(dir = DEFAULT_KEY_DIR): Promise<LocalKey> {
+    const file = path.join(dir, "signing-key.json");
+    if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, "utf8")) as LocalKey;
+    const key = await createKey();
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, JSON.stringify(key, null, 2) + "\n", { mode: 0o600 });
+    return key;
+}
+
+/** The apps' AUTH_* environment for tokens of this key. */
+export function authEnv(key: LocalKey): Record<string, string> {
+    return { AUTH_ISSUER: DEV_ISSUER, AUTH_AUDIENCES: DEV_AUDIENCE, AUTH_JWKS: JSON.stringify(key.publicJwks) };
+}
+
+export interface TokenOptions {
+    sub?: string;
+    admin?: boolean;
+    ttlSeconds?: number;
+    issuer?: string;
+    audience?: string | string[];
+    /** Further claims (override the ones above). */
+    claims?: Record<string, unknown>;
+}
+
+export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<string> {
+    const { importJWK, SignJWT } = await jose();
+    const now = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = {
+        iss: opts.issuer ?? DEV_ISSUER,
+        aud: opts.audience ?? DEV_AUDIENCE,
+        iat: now,
+        exp: now + (opts.ttlSeconds ?? 3600),
+        ...(opts.sub !== undefined ? { sub: opts.sub } : {}),
+        ...(opts.admin ? { roles: ["admin"] } : {}),
+        ...opts.claims,
+    };
+    // A claim set to undefined in `claims` is left out (tests of tokens without it).
+    for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
+    return new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, kid: String(key.privateJwk.kid), typ: "JWT" })
+        .sign(await importJWK(key.privateJwk, ALG));
+}
+
+function usage(): never {
+    console.error("usage: npm run token -- --sub <user> [--sub <user> ...] [--admin] [--ttl <seconds>] [--key-dir <dir>] | --env");
+    process.exit(2);
+}
+
+async function main(argv: string[]): Promise<void> {
+    const subs: string[] = [];
+    let admin = false;
+    let ttlSeconds = 3600;
+    let keyDir = DEFAULT_KEY_DIR;
+    let printEnv = false;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = () => argv[++i] ?? usage();
+        if (arg === "--sub") subs.push(value());
+        else if (arg === "--admin") admin = true;
+        else if (arg === "--ttl") ttlSeconds = Number(value());
+        else if (arg === "--key-dir") keyDir = path.resolve(value());
+        else if (arg === "--env") printEnv = true;
+        else usage();
+    }
+    if (!printEnv && (subs.length === 0 || !Number.isInteger(ttlSeconds) || ttlSeconds < 1)) usage();
+    const key = await loadOrCreateKey(keyDir);
+    if (printEnv) {
+        for (const [k, v] of Object.entries(authEnv(key))) process.stdout.write(`export ${k}='${v}'\n`);
+        return;
+    }
+    for (const sub of subs) process.stdout.write((await mintToken(key, { sub, admin, ttlSeconds })) + "\n");
+}
+
+if (require.main === module) void main(process.argv.slice(2));
