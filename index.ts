@@ -3,12 +3,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import { TeamAccess } from "./components/access";
 import { trafficGraph } from "./components/appGraph";
+import { LocalIssuer, tokenVerification } from "./components/auth";
 import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
-import { Observability } from "./components/observability";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "./components/workloads";
+import { Alerting, Observability } from "./components/observability";
+import {
+    AppNamespaces,
+    IngressEdge,
+    MicroService,
+    NetworkPolicies,
+    networkPolicyOptions,
+    Postgres,
+    upstreamUrls,
+} from "./components/workloads";
+import { connectionLimits, stackConnectionBudget } from "./components/workloads/connectionBudget";
+import { dumpOrder } from "./components/workloads/postgresSpec";
 
 const { config, catalog, render } = loadStackConfig();
 const { environment } = config;
@@ -37,8 +48,28 @@ const images = new AppImages("images", {
 
 // --- mesh control plane ------------------------------------------------------
 const istio = config.mesh.enabled
-    ? new Istio("istio", { environment, config: config.mesh, topology: cluster.topology, chart: config.charts.istio }, k8sOpts)
+    ? new Istio(
+          "istio",
+          {
+              environment,
+              config: config.mesh,
+              topology: cluster.topology,
+              network: cluster.network,
+              rateLimit: config.edge.rateLimit,
+              chart: config.charts.istio,
+          },
+          k8sOpts,
+      )
     : undefined;
+
+// --- authentication: the stack's issuer, or (dev) a signing key the program creates ----------
+const localIssuer = config.auth.localIssuer
+    ? new LocalIssuer("local-issuer", {
+          audience: config.auth.audiences[0],
+          claims: { user: config.auth.userClaim, roles: config.auth.rolesClaim, canary: config.auth.canaryClaim },
+      })
+    : undefined;
+const auth = tokenVerification(config.auth, localIssuer);
 
 // --- observability -----------------------------------------------------------
 const observability = new Observability(
@@ -55,7 +86,25 @@ const observability = new Observability(
     k8sOpts,
 );
 
+// Alerts reach the configured receivers (the CRDs and the namespace come with the chart).
+if (config.observability.prometheus.enabled) {
+    new Alerting(
+        "alerting",
+        {
+            environment,
+            config: config.observability.alerting,
+            secrets: config.alertingSecrets,
+            database: config.database,
+            postgresExporter: [...catalog.values()].some((a) => a.database),
+        },
+        { ...k8sOpts, dependsOn: [observability] },
+    );
+}
+
 // --- namespaces, database --------------------------------------------------
+// Every database client's worst case fits max_connections (checked with the config).
+const connectionBudget = stackConnectionBudget(config, catalog);
+const databaseApps = [...catalog.values()].filter((a) => a.database);
 const namespaces = new AppNamespaces(
     "namespaces",
     { environment, sidecarInjection: config.mesh.enabled, protect },
@@ -69,12 +118,14 @@ const database = new Postgres(
         config: config.database,
         namespace: namespaces.dataNamespace,
         appNamespace: namespaces.appNamespace,
-        databaseApps: [...catalog.values()].filter((a) => a.database).map((a) => a.name),
+        databaseApps: databaseApps.map((a) => a.name),
         storageClassName: cluster.storageClassName,
         backupTarget: cluster.backupTarget,
         protect,
-        meshEnabled: config.mesh.enabled,
         images: config.images,
+        connectionLimits: connectionLimits(connectionBudget),
+        dumpOrder: dumpOrder(databaseApps),
+        exporter: config.observability.prometheus.enabled,
     },
     k8sOpts,
 );
@@ -102,8 +153,11 @@ for (const facts of catalog.values()) {
                 ...upstreamUrls(facts, catalog, namespaces.appNamespaceName),
                 ...(observability.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: observability.otlpEndpoint } : {}),
             },
+            auth,
             meshEnabled: config.mesh.enabled,
             topology: cluster.topology,
+            // A restore stops the writers (components/workloads/RESTORE.md).
+            suspended: facts.database && config.database.maintenance !== "off",
         },
         { ...k8sOpts, dependsOn: [database] },
     );
@@ -114,20 +168,6 @@ const graph = trafficGraph(catalog, {
     metricsScraping: config.observability.prometheus.enabled,
     backups: config.database.backup.enabled,
 });
-
-new NetworkPolicies(
-    "network-policies",
-    {
-        environment,
-        graph,
-        catalog,
-        meshEnabled: config.mesh.enabled,
-        namespaces,
-        tracing: config.observability.jaeger.enabled,
-        backupTarget: cluster.backupTarget.kind,
-    },
-    k8sOpts,
-);
 
 const edge = istio
     ? new MeshTraffic(
@@ -141,6 +181,7 @@ const edge = istio
               graph,
               namespaces,
               istio,
+              auth,
               publicPorts: cluster.edgeHostPorts,
               tracing: config.observability.jaeger.enabled,
           },
@@ -161,6 +202,25 @@ const edge = istio
           { ...k8sOpts, dependsOn: Object.values(services) },
       );
 
+// --- NetworkPolicies: default deny in every namespace the program owns, then exactly the allows -----
+new NetworkPolicies(
+    "network-policies",
+    {
+        environment,
+        graph,
+        catalog,
+        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind),
+        namespaces: {
+            [namespaces.appNamespaceName]: namespaces.appNamespace,
+            [namespaces.dataNamespaceName]: namespaces.dataNamespace,
+            ...(istio?.namespaces ?? {}),
+            ...observability.namespaces,
+            ...(edge instanceof IngressEdge ? edge.namespaces : {}),
+        },
+    },
+    k8sOpts,
+);
+
 // --- stack outputs ---------------------------------------------------------
 export const stackEnvironment = environment;
 export const clusterProvider = config.cluster.provider;
@@ -169,6 +229,8 @@ export const edgeUrl = edge.url;
 export const grafanaUrl = observability.grafanaUrl;
 export const jaegerUrl = observability.jaegerUrl;
 export const imageRefs = images.refs;
+/** dev: what `npm run token` needs to sign tokens for this stack (the private key is a secret). */
+export const devAuth = localIssuer?.signing;
 export const appVersions = Object.fromEntries(
     Object.entries(config.apps).map(([name, app]) => [
         name,

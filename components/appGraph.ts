@@ -10,6 +10,8 @@ export type Peer =
     | { kind: "edge" }
     | { kind: "prometheus" }
     | { kind: "postgres" }
+    /** The Job that creates the apps' roles and databases. */
+    | { kind: "bootstrap" }
     | { kind: "backup" };
 
 export interface TrafficEdge {
@@ -65,6 +67,14 @@ export function trafficGraph(catalog: AppCatalog, options: GraphOptions): Traffi
                 reason: `Prometheus scrapes ${app.metricsPath}`,
             });
         }
+    }
+    if (apps.some((a) => a.database)) {
+        edges.push({
+            from: { kind: "bootstrap" },
+            to: { kind: "postgres" },
+            port: POSTGRES_PORT,
+            reason: "bootstrap Job creates roles and databases",
+        });
     }
     if (options.backups) {
         edges.push({ from: { kind: "backup" }, to: { kind: "postgres" }, port: POSTGRES_PORT, reason: "pg_dump backups" });

@@ -6,6 +6,8 @@ export const APP_NAMESPACE = "orders-apps";
 export const DATA_NAMESPACE = "orders-data";
 /** Istio control plane. */
 export const ISTIO_NAMESPACE = "istio-system";
+/** Istio CNI node agent: the one mesh namespace at Pod Security "privileged" (host paths, capabilities). */
+export const CNI_NAMESPACE = "istio-cni";
 /** Istio ingress gateway (the north-south edge when the mesh is on). */
 export const GATEWAY_NAMESPACE = "istio-ingress";
 /** kube-prometheus-stack (Prometheus Operator, Prometheus, Grafana). */
@@ -14,6 +16,16 @@ export const MONITORING_NAMESPACE = "monitoring";
 export const TRACING_NAMESPACE = "tracing";
 /** Traefik ingress controller (the edge when the mesh is off and the stack installs one). */
 export const INGRESS_NAMESPACE = "ingress-traefik";
+
+/** Pod Security Standard labels: enforce `level` (and audit/warn at it) with the latest policy version. */
+export function podSecurityLabels(level: "restricted" | "baseline" | "privileged"): Record<string, string> {
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": level,
+        "pod-security.kubernetes.io/warn": level,
+    };
+}
 
 /** Labels every object of the platform carries. */
 export function platformLabels(environment: string, component: string): Record<string, string> {

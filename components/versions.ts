@@ -73,6 +73,12 @@ export const IMAGES = {
         "562.0.0-slim",
         "sha256:0da2de42ae51cd6092b5caf7c96d25003659fd15548760eb4c50c2623e7bf9c2",
     ),
+    /** PostgreSQL metrics (pg_up, connections, WAL archiver) next to the server, for the platform's alerts. */
+    postgresExporter: image(
+        "quay.io/prometheuscommunity/postgres-exporter",
+        "v0.20.1",
+        "sha256:ac5ec343104fae0e2d84a27bb8d69b38430a11910c5382cad85d478d2bab713e",
+    ),
     /** Node image of kind clusters, as published by the kind release in TOOLS.kind. */
     kindNode: image("docker.io/kindest/node", "v1.35.8", "sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"),
 } as const satisfies Record<string, ImagePin>;

@@ -62,4 +62,6 @@ if [ "$action" = "up" ]; then
     echo "edge:    $(pulumi stack output edgeUrl --stack "$stack")"
     echo "grafana: $(pulumi stack output grafanaUrl --stack "$stack")"
     echo "jaeger:  $(pulumi stack output jaegerUrl --stack "$stack")"
+    echo "token:   every /api request needs one: TOKEN=\$(npm run --silent token -- --stack $stack --user <name>)"
+    echo "         then curl -H \"authorization: Bearer \$TOKEN\" $(pulumi stack output edgeUrl --stack "$stack")/api/users"
 fi

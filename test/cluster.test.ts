@@ -275,7 +275,14 @@ describe("cluster: EKS", () => {
         const ng = run.get("aws:eks/nodeGroup:NodeGroup", "cluster-nodes");
         assert.deepEqual(ng.inputs.scalingConfig, { minSize: 3, maxSize: 10, desiredSize: 3 });
         assert.deepEqual(ng.inputs.instanceTypes, ["m6i.xlarge", "m6a.xlarge"]);
-        assert.equal(ng.inputs.diskSize, 100);
+        assert.equal(ng.inputs.diskSize, undefined, "the launch template sizes the root volume");
+        const lt = run.get("aws:ec2/launchTemplate:LaunchTemplate", "cluster-nodes");
+        assert.deepEqual(ng.inputs.launchTemplate, { id: "cluster-nodes-id", version: "1" });
+        // IMDSv2 only, and one hop: pods cannot reach the node role's credentials.
+        assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+        assert.deepEqual(lt.inputs.blockDeviceMappings, [
+            { deviceName: "/dev/xvda", ebs: { volumeSize: 100, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+        ]);
         assert.deepEqual(ng.inputs.subnetIds, ["cluster-private-0-id", "cluster-private-1-id", "cluster-private-2-id"]);
         assert.equal(ng.protect, true);
         assert.ok(ng.dependsOn.includes(urnOf(run.get("aws:eks/addon:Addon", "cluster-vpc-cni"))), "CNI before nodes");
@@ -324,7 +331,7 @@ describe("cluster: EKS", () => {
         }
     });
 
-    it("S3 backup bucket (versioned, encrypted, private, expiring) and an IRSA role for exactly the backup ServiceAccount", () => {
+    it("S3 backup bucket (versioned, encrypted, private, never expiring backups by age) and IRSA roles for backups and WAL", () => {
         const bucket = run.get("aws:s3/bucket:Bucket", "cluster-backups");
         assert.equal(bucket.inputs.forceDestroy, false);
         assert.equal(bucket.protect, true);
@@ -339,10 +346,22 @@ describe("cluster: EKS", () => {
         );
         const pab = run.get("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "cluster-backups").inputs;
         assert.ok(pab.blockPublicAcls && pab.blockPublicPolicy && pab.ignorePublicAcls && pab.restrictPublicBuckets);
+        // Age alone never deletes a backup: only what the uploader deleted expires (30 days later).
+        const rules = run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "cluster-backups").inputs.rules;
+        assert.ok(rules.every((r: any) => r.expiration?.days === undefined && r.expiration?.date === undefined));
+        assert.deepEqual(rules[0].noncurrentVersionExpiration, { noncurrentDays: 30 });
+        assert.deepEqual(rules[0].abortIncompleteMultipartUpload, { daysAfterInitiation: 1 });
+        assert.deepEqual(rules[1].expiration, { expiredObjectDeleteMarker: true });
+        // WAL archiving: the database's own ServiceAccount may only add objects below postgres-wal/.
+        const walTrust = json(run.get("aws:iam/role:Role", "cluster-wal-archive-role").inputs.assumeRolePolicy);
         assert.equal(
-            run.get("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "cluster-backups").inputs.rules[0].expiration.days,
-            30,
+            walTrust.Statement[0].Condition.StringEquals[`${MOCK_EKS_ISSUER.replace("https://", "")}:sub`],
+            "system:serviceaccount:orders-data:postgres",
         );
+        const walPolicy = json(run.get("aws:iam/rolePolicy:RolePolicy", "cluster-wal-archive-s3").inputs.policy);
+        assert.deepEqual(walPolicy.Statement, [
+            { Effect: "Allow", Action: ["s3:PutObject"], Resource: `${walPolicy.Statement[0].Resource.split("/")[0]}/postgres-wal/*` },
+        ]);
 
         const trust = json(run.get("aws:iam/role:Role", "cluster-backup-role").inputs.assumeRolePolicy);
         const issuer = MOCK_EKS_ISSUER.replace("https://", "");
@@ -361,6 +380,9 @@ describe("cluster: EKS", () => {
             bucket: "orders-prod-pg-backups-20250101000000000000000001",
             region: "eu-west-1",
             serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/cluster-backup-role" },
+            walArchiveServiceAccountAnnotations: {
+                "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/cluster-wal-archive-role",
+            },
         });
     });
 
@@ -473,7 +495,17 @@ describe("cluster: GKE", () => {
         assert.equal(bucket.inputs.uniformBucketLevelAccess, true);
         assert.equal(bucket.inputs.publicAccessPrevention, "enforced");
         assert.equal(bucket.inputs.forceDestroy, false);
-        assert.equal(bucket.inputs.lifecycleRules[0].condition.age, 30);
+        // Never by age: only what the uploader deleted (noncurrent) goes, 30 days later.
+        assert.deepEqual(bucket.inputs.lifecycleRules, [
+            { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: 30 } },
+            { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
+        ]);
+        const wal = run.get("gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-wal-archive-objects").inputs;
+        assert.equal(wal.role, "roles/storage.objectCreator", "create-only: WAL upload cannot read or delete backups");
+        assert.equal(
+            run.get("gcp:serviceaccount/iAMMember:IAMMember", "cluster-wal-archive-workload-identity").inputs.member,
+            "serviceAccount:orders-prod-123456.svc.id.goog[orders-data/postgres]",
+        );
         assert.equal(bucket.protect, true);
         const objects = run.get("gcp:storage/bucketIAMMember:BucketIAMMember", "cluster-backup-objects").inputs;
         assert.equal(objects.role, "roles/storage.objectAdmin");
@@ -485,6 +517,9 @@ describe("cluster: GKE", () => {
             kind: "gcs",
             bucket: "orders-prod-123456-orders-prod-pg-backups",
             serviceAccountAnnotations: { "iam.gke.io/gcp-service-account": "orders-prod-pg-backup@mock-project.iam.gserviceaccount.com" },
+            walArchiveServiceAccountAnnotations: {
+                "iam.gke.io/gcp-service-account": "orders-prod-pg-wal@mock-project.iam.gserviceaccount.com",
+            },
         });
     });
 
@@ -550,7 +585,12 @@ function indexLoads(): boolean {
 }
 
 (indexLoads() ? describe : describe.skip)("cluster: switching cluster.provider (runStack, integration)", () => {
-    const GKE_OVERRIDES = { "cluster.provider": "gke", "cluster.eks": undefined, "cluster.gke": GKE, "aws:region": undefined };
+    const GKE_OVERRIDES = {
+        "cluster.provider": "gke",
+        "cluster.eks": undefined,
+        "cluster.gke": { ...GKE, masterAuthorizedCidrs: ["198.51.100.0/24"] },
+        "aws:region": undefined,
+    };
     const IMAGE = /^(?<repo>[^@\s]+):(?<tag>[^@:/\s]+)@sha256:[a-f0-9]{64}$/;
 
     /** Kubernetes objects outside the Cluster component, with cloud-specific values abstracted. */
@@ -596,9 +636,11 @@ function indexLoads(): boolean {
     it("EKS -> GKE changes nothing downstream but the provider, the registry and the default StorageClass", async () => {
         const eks = await runStack("staging");
         const gke = await runStack("staging", GKE_OVERRIDES);
-        // Backup credentials and egress differ by design (IRSA + S3 vs Workload Identity + GCS and
-        // the GKE metadata server); everything else must be identical.
-        const backupSpecific = (o: { key: string }) => /backup/i.test(o.key);
+        // By design: backup credentials and egress (IRSA + S3 vs Workload Identity + GCS and the GKE
+        // metadata server), the Istio charts' platform profile (GKE has one), and NetworkPolicies
+        // naming the cluster's API server and node addresses. Everything else must be identical.
+        const backupSpecific = (o: { key: string }) =>
+            /backup/i.test(o.key) || /helm\.sh\/v4:Chart\/istio/.test(o.key) || /NetworkPolicy\/.*-(apiserver|nodes)-/.test(o.key);
         const a = downstream(eks, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/", "gp3").filter(
             (o) => !backupSpecific(o),
         );

@@ -67,6 +67,10 @@ describe("stack config", () => {
                 cluster: { provider: "kind" },
                 apps: { users: { version: "1.0.0" }, orders: { version: "1.0.0" } },
                 edge: { host: "orders.test" },
+                auth: { issuer: "https://auth.test/", jwksUri: "https://auth.test/jwks.json", audiences: ["orders-api"] },
+                // staging and prod refuse a stack whose alerts reach nobody
+                observability: { alerting: { receivers: { ops: { webhook: {} } }, route: { receiver: "ops" } } },
+                alertingSecrets: { ops: "https://alerts.orders.test/hook" },
             },
             "minimal",
             catalog,
@@ -85,6 +89,9 @@ describe("stack config", () => {
         assert.equal(config.observability.jaeger.maxTraces, 50000);
         assert.equal(config.observability.grafana.enabled, true);
         assert.equal(config.edge.tls.enabled, false);
+        assert.deepEqual(config.edge.rateLimit, { enabled: true, requestsPerSecond: 20, burst: 40, maxClients: 10000, trustedProxies: 0 });
+        assert.equal(config.auth.userClaim, "sub");
+        assert.deepEqual(config.auth.canaryClaim, { name: "roles", value: "canary-tester" });
     });
 
     it("accepts numbers stored as strings by `pulumi config set --path`", () => {
@@ -92,14 +99,34 @@ describe("stack config", () => {
         assert.equal(prod.apps.users.canary?.weight, 25);
     });
 
-    it("switches a stack to GKE with one config change", () => {
-        const config = parseStackConfig(
-            rawStackConfig("staging", { cluster: { provider: "gke", gke: { project: "orders-staging-1234", region: "europe-west1" } } }),
-            "staging",
-            catalog,
-        );
+    it("switches a stack to GKE with one config change (the cluster section)", () => {
+        const gke = { project: "orders-staging-1234", region: "europe-west1", masterAuthorizedCidrs: ["198.51.100.0/24"] };
+        const config = parseStackConfig(rawStackConfig("staging", { cluster: { provider: "gke", gke } }), "staging", catalog);
         assert.equal(config.cluster.provider, "gke");
         assert.equal(config.cluster.gke?.releaseChannel, "REGULAR");
+    });
+
+    it("dev needs no identity provider: the program is the issuer", () => {
+        const dev = parseStackConfig(rawStackConfig("dev"), "dev", catalog);
+        assert.equal(dev.auth.localIssuer, true);
+        assert.equal(dev.auth.issuer, undefined);
+        assert.deepEqual(dev.auth.audiences, ["orders-api"]);
+        const own = parseStackConfig(
+            rawStackConfig("dev", { auth: { localIssuer: false, issuer: "https://auth.test/", jwksUri: "https://auth.test/jwks" } }),
+            "dev",
+            catalog,
+        );
+        assert.equal(own.auth.issuer, "https://auth.test/");
+    });
+
+    it("staging and prod ship a real issuer and closed API endpoints", () => {
+        for (const stack of ["staging", "prod"]) {
+            const config = parseStackConfig(rawStackConfig(stack), stack, catalog);
+            assert.equal(config.auth.localIssuer, false);
+            assert.match(config.auth.issuer ?? "", /^https:\/\/auth\.(staging\.)?example\.com\/$/);
+            assert.match(config.auth.jwksUri ?? "", /^https:\/\//);
+            assert.ok(!config.cluster.eks!.endpointPublicAccessCidrs.includes("0.0.0.0/0"), stack);
+        }
     });
 
     describe("rejects bad values with the key, the value and what is allowed", () => {
@@ -209,6 +236,36 @@ describe("stack config", () => {
                 /orders-platform:access\.groups\.databaseAdmins = \(not set\): must be a Google group address like "orders-database-admins@example\.com", not "orders-platform:database-admins"/,
             ],
             ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
+            [
+                "a JWKS URI that is not https",
+                { "auth.jwksUri": "http://auth.example.com/jwks.json" },
+                /orders-platform:auth\.jwksUri = "http:\/\/auth\.example\.com\/jwks\.json": must be an https URL/,
+            ],
+            [
+                "both a JWKS URI and an inline JWKS",
+                { "auth.jwks": '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y"}]}' },
+                /orders-platform:auth\.jwksUri = .*: exactly one of jwksUri and jwks is required/,
+            ],
+            [
+                "an inline JWKS with a private key",
+                { "auth.jwksUri": undefined, "auth.jwks": '{"keys":[{"kty":"EC","crv":"P-256","x":"x","y":"y","d":"secret"}]}' },
+                /orders-platform:auth\.jwks = .*: keys\[0\] holds private key material \(d\); give only the public keys/,
+            ],
+            [
+                "the local issuer next to an issuer",
+                { "auth.localIssuer": true },
+                /orders-platform:auth\.issuer = "https:\/\/auth\.example\.com\/": must not be set when localIssuer is true/,
+            ],
+            [
+                "a claim name with a dot",
+                { "auth.userClaim": "user.id" },
+                /orders-platform:auth\.userClaim = "user\.id": must be a JWT claim name/,
+            ],
+            [
+                "a burst below the rate",
+                { "edge.rateLimit": { requestsPerSecond: 50, burst: 10 } },
+                /orders-platform:edge\.rateLimit\.burst = 10: burst must be >= requestsPerSecond/,
+            ],
         ];
         for (const [what, overrides, expected] of cases) {
             it(what, () => {
@@ -217,6 +274,30 @@ describe("stack config", () => {
                 assert.match(err.message, /^invalid stack config for stack "prod":/);
             });
         }
+
+        it("requires prod to name its issuer, audiences and API endpoint CIDRs itself (no default stands in)", () => {
+            const err = configError("prod", { auth: undefined, "cluster.eks.endpointPublicAccessCidrs": undefined });
+            assert.deepEqual(
+                err.problems.filter((p) => /is required in prod/.test(p)).map((p) => p.split(" = ")[0]),
+                ["orders-platform:auth.issuer", "orders-platform:auth.audiences", "orders-platform:cluster.eks.endpointPublicAccessCidrs"],
+            );
+            assert.match(
+                err.message,
+                /endpointPublicAccessCidrs = \(not set\): is required in prod \(without it the Kubernetes API endpoint is open to 0\.0\.0\.0\/0\)/,
+            );
+            // One line per key: the schema's own "issuer is required" is folded into the environment's.
+            assert.equal(err.problems.filter((p) => p.startsWith("orders-platform:auth.issuer")).length, 1, err.message);
+        });
+
+        it("requires the GKE control-plane CIDRs in staging once the stack is on GKE", () => {
+            const err = configError("staging", {
+                "cluster.provider": "gke",
+                "cluster.eks": undefined,
+                "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
+            });
+            assert.match(err.message, /orders-platform:cluster\.gke\.masterAuthorizedCidrs = \(not set\): is required in staging/);
+            assert.doesNotMatch(err.message, /endpointPublicAccessCidrs/);
+        });
 
         it("reports every problem at once", () => {
             const err = configError("prod", { "apps.users.canary.weight": 130, "cluster.provider": "aks", "apps.orders.replicas": -1 });

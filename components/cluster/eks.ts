@@ -7,6 +7,7 @@ import type { EksConfig } from "../config";
 import { EKS_STANDARD_SUPPORT_ENDS } from "../versions";
 import {
     backupBucketPolicy,
+    backupLifecycleRules,
     CLUSTER_ADMIN_ACCESS_POLICY,
     callerAccessWarning,
     CLUSTER_ROLE_POLICIES,
@@ -19,15 +20,18 @@ import {
     eksSupportWarning,
     gp3StorageClass,
     irsaAssumeRolePolicy,
+    NODE_METADATA_OPTIONS,
     NODE_ROLE_POLICIES,
+    nodeRootVolume,
     serviceAssumeRolePolicy,
     subnetLayout,
     VPC_CNI_CONFIGURATION,
     VPC_CNI_POLICY,
     VPC_CNI_SERVICE_ACCOUNT,
+    walArchiveBucketPolicy,
 } from "./eksSpec";
 import { eksKubeconfig } from "./kubeconfigSpec";
-import { BACKUP_SERVICE_ACCOUNT } from "./types";
+import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT, WAL_OBJECT_PREFIX } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
 /** Days control-plane logs are kept in CloudWatch (EKS would otherwise keep them forever). */
@@ -241,6 +245,16 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     const nodeRolePolicies = NODE_ROLE_POLICIES.map(
         (arn) => new aws.iam.RolePolicyAttachment(`${name}-node-${policyName(arn)}`, { role: nodeRole.name, policyArn: arn }, opts),
     );
+    const nodeTemplate = new aws.ec2.LaunchTemplate(
+        `${name}-nodes`,
+        {
+            description: `${clusterName} nodes: IMDSv2 with hop limit 1, encrypted gp3 root volume`,
+            metadataOptions: { ...NODE_METADATA_OPTIONS },
+            blockDeviceMappings: [nodeRootVolume(cfg.nodeGroup.diskSizeGiB)],
+            updateDefaultVersion: true,
+        },
+        opts,
+    );
     const nodeGroup = new aws.eks.NodeGroup(
         `${name}-nodes`,
         {
@@ -250,7 +264,7 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             instanceTypes: cfg.nodeGroup.instanceTypes,
             amiType: "AL2023_x86_64_STANDARD",
             capacityType: "ON_DEMAND",
-            diskSize: cfg.nodeGroup.diskSizeGiB,
+            launchTemplate: { id: nodeTemplate.id, version: nodeTemplate.latestVersion.apply(String) },
             scalingConfig: { minSize: cfg.nodeGroup.minSize, maxSize: cfg.nodeGroup.maxSize, desiredSize: cfg.nodeGroup.desiredSize },
             updateConfig: { maxUnavailable: 1 },
             labels: { "orders-platform/node-group": "default" },
@@ -347,25 +361,19 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     );
     new aws.s3.BucketLifecycleConfiguration(
         `${name}-backups`,
-        {
-            bucket: bucket.id,
-            rules: [
-                {
-                    id: "expire-backups",
-                    status: "Enabled",
-                    filter: {},
-                    expiration: { days: args.backupRetentionDays },
-                    noncurrentVersionExpiration: { noncurrentDays: args.backupRetentionDays },
-                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-                },
-            ],
-        },
+        { bucket: bucket.id, rules: backupLifecycleRules(args.backupRetentionDays) },
         opts,
     );
     const backupRole = irsaRole("backup-role", BACKUP_SERVICE_ACCOUNT);
     new aws.iam.RolePolicy(
         `${name}-backup-s3`,
         { role: backupRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn))) },
+        opts,
+    );
+    const walRole = irsaRole("wal-archive-role", DATABASE_SERVICE_ACCOUNT);
+    new aws.iam.RolePolicy(
+        `${name}-wal-archive-s3`,
+        { role: walRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(walArchiveBucketPolicy(arn, WAL_OBJECT_PREFIX))) },
         opts,
     );
 
@@ -389,6 +397,9 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             bucket: bucket.bucket,
             region: cfg.region,
             serviceAccountAnnotations: backupRole.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn })),
+            walArchiveServiceAccountAnnotations: walRole.arn.apply((arn): Record<string, string> => ({
+                "eks.amazonaws.com/role-arn": arn,
+            })),
         },
     };
 }

@@ -201,6 +201,33 @@ export function backupBucketPolicy(bucketArn: string): PolicyDocument {
     };
 }
 
+/** WAL archiving from the database pod: it may add objects below the WAL prefix, nothing else. */
+export function walArchiveBucketPolicy(bucketArn: string, prefix: string): PolicyDocument {
+    return {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: ["s3:PutObject"], Resource: `${bucketArn}/${prefix}/*` }],
+    };
+}
+
+/**
+ * Backup bucket lifecycle. Backups are never expired by age here: the uploader deletes them and
+ * always keeps the newest successful ones (components/workloads/scripts/backup-retention.sh). The
+ * bucket only removes what the uploader deleted (noncurrent versions, after a grace period in which
+ * a mistaken delete can be undone), stale delete markers and abandoned multipart uploads.
+ */
+export function backupLifecycleRules(noncurrentDays: number) {
+    return [
+        {
+            id: "expire-deleted-backups",
+            status: "Enabled",
+            filter: {},
+            noncurrentVersionExpiration: { noncurrentDays },
+            abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+        },
+        { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
+    ];
+}
+
 /** ECR lifecycle: keep the newest `keep` images of any tag, expire older ones. */
 export function ecrLifecyclePolicy(keep: number) {
     return {
@@ -261,4 +288,18 @@ export function eksSupportWarning(
     return daysLeft < 0
         ? `${key} = ${version}: standard support ended on ${ends}; ${consequence}. Move to a newer minor.`
         : `${key} = ${version}: standard support ends on ${ends} (${daysLeft} days); ${consequence}. Plan the upgrade.`;
+}
+
+/**
+ * Instance metadata of the nodes: IMDSv2 only, one hop. Pods sit one network hop behind the node,
+ * so with a hop limit of 1 they cannot fetch the node role's credentials (they use IRSA).
+ */
+export const NODE_METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 } as const;
+
+/** Root volume of AL2023 nodes (a launch template replaces the node group's diskSize). */
+export function nodeRootVolume(sizeGiB: number) {
+    return {
+        deviceName: "/dev/xvda",
+        ebs: { volumeSize: sizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+    };
 }

@@ -19,7 +19,7 @@ import {
 } from "./gkeSpec";
 import { gkeKubeconfig } from "./kubeconfigSpec";
 import { ISTIOD_WEBHOOK_PORT } from "../naming";
-import { BACKUP_SERVICE_ACCOUNT } from "./types";
+import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
 export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): VariantOutputs {
@@ -191,9 +191,11 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
             uniformBucketLevelAccess: true,
             publicAccessPrevention: "enforced",
             versioning: { enabled: true },
+            // Never by age: the uploader deletes backups and keeps the newest successful ones; the
+            // bucket only removes what it deleted, after a grace period, and abandoned uploads.
             lifecycleRules: [
-                { action: { type: "Delete" }, condition: { age: args.backupRetentionDays } },
                 { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: args.backupRetentionDays } },
+                { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
             ],
             forceDestroy: !protect,
         },
@@ -220,6 +222,27 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
         { ...opts, dependsOn: [cluster] },
     );
 
+    // WAL archiving from the database pod: create-only, so it can neither read nor delete backups.
+    const walSa = new gcp.serviceaccount.Account(
+        `${name}-wal-archive-sa`,
+        { accountId: serviceAccountId(environment, "pg-wal"), displayName: `${clusterName} Postgres WAL archiving` },
+        opts,
+    );
+    new gcp.storage.BucketIAMMember(
+        `${name}-wal-archive-objects`,
+        { bucket: bucket.name, role: "roles/storage.objectCreator", member: pulumi.interpolate`serviceAccount:${walSa.email}` },
+        opts,
+    );
+    new gcp.serviceaccount.IAMMember(
+        `${name}-wal-archive-workload-identity`,
+        {
+            serviceAccountId: walSa.name,
+            role: "roles/iam.workloadIdentityUser",
+            member: workloadIdentityMember(cfg.project, DATABASE_SERVICE_ACCOUNT),
+        },
+        { ...opts, dependsOn: [cluster] },
+    );
+
     return {
         provider: k8sProvider,
         kubeconfig,
@@ -234,6 +257,9 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
             kind: "gcs",
             bucket: bucket.name,
             serviceAccountAnnotations: backupSa.email.apply((email): Record<string, string> => ({
+                "iam.gke.io/gcp-service-account": email,
+            })),
+            walArchiveServiceAccountAnnotations: walSa.email.apply((email): Record<string, string> => ({
                 "iam.gke.io/gcp-service-account": email,
             })),
         },

@@ -8,6 +8,7 @@ import { createEks } from "./eks";
 import { createExisting } from "./existing";
 import { createGke } from "./gke";
 import { createKind } from "./kind";
+import { clusterNetwork, type ClusterNetwork } from "./network";
 import { createRendered } from "./render";
 import { clusterTopology } from "./topology";
 import type { BackupTarget, ClusterOutputs, ClusterTopology, RegistryInfo } from "./types";
@@ -15,6 +16,7 @@ import type { VariantArgs, VariantOutputs } from "./variant";
 
 export * from "./types";
 export { clusterTopology } from "./topology";
+export * from "./network";
 
 export interface ClusterArgs {
     environment: Environment;
@@ -38,6 +40,8 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
     public readonly registry: RegistryInfo;
     public readonly storageClassName: pulumi.Output<string>;
     public readonly topology: ClusterTopology;
+    /** API server and node addresses for NetworkPolicies; the Istio platform profile. */
+    public readonly network: ClusterNetwork;
     public readonly backupTarget: BackupTarget;
     public readonly edgeHostPorts?: { http: number; https: number };
     public readonly imagePlatform: string;
@@ -61,6 +65,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
         this.registry = out.registry;
         this.storageClassName = out.storageClassName;
         this.topology = clusterTopology(args.config);
+        this.network = clusterNetwork(args.config);
         this.backupTarget = out.backupTarget;
         this.edgeHostPorts = out.edgeHostPorts;
         this.imagePlatform = out.imagePlatform ?? IMAGE_PLATFORM;

@@ -31,16 +31,25 @@ export type BackupTarget =
           region: string;
           /** Annotations for the backup ServiceAccount (IRSA role ARN). */
           serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+          /** Annotations for the database's ServiceAccount: WAL archiving (put-only on the WAL prefix). */
+          walArchiveServiceAccountAnnotations?: pulumi.Output<Record<string, string>>;
       }
     | {
           kind: "gcs";
           bucket: pulumi.Output<string>;
           /** Annotations for the backup ServiceAccount (Workload Identity GSA). */
           serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
+          /** Annotations for the database's ServiceAccount: WAL archiving (create-only). */
+          walArchiveServiceAccountAnnotations?: pulumi.Output<Record<string, string>>;
       };
 
 /** Kubernetes ServiceAccount of the backup job; cloud identities trust exactly this one. */
 export const BACKUP_SERVICE_ACCOUNT = { namespace: DATA_NAMESPACE, name: "postgres-backup" } as const;
+/** Kubernetes ServiceAccount of the PostgreSQL pod, whose wal-upload container archives WAL. */
+export const DATABASE_SERVICE_ACCOUNT = { namespace: DATA_NAMESPACE, name: "postgres" } as const;
+/** Object prefixes in the backup bucket: dumps and base backups, and archived WAL. */
+export const BACKUP_OBJECT_PREFIX = "postgres";
+export const WAL_OBJECT_PREFIX = "postgres-wal";
 
 export interface ClusterOutputs {
     provider: k8s.Provider;

@@ -8,7 +8,7 @@ export interface VariantArgs {
     environment: string;
     appNames: string[];
     protect: boolean;
-    /** Days backups are kept in cloud storage (bucket lifecycle). */
+    /** Days a backup the uploader deleted stays recoverable as a noncurrent version (bucket lifecycle). */
     backupRetentionDays: number;
     /** Pinned third-party images (kind's node and registry images). */
     images: ImageRefs;

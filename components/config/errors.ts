@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 
 export const CONFIG_NAMESPACE = "orders-platform";
+/** Top-level keys whose values are secrets: messages name the key but never show the value. */
+export const SECRET_CONFIG_KEYS: ReadonlySet<string> = new Set(["alertingSecrets"]);
 
 /** A bad stack config value. A RunError, so Pulumi prints the message without a stack trace. */
 export class ConfigError extends pulumi.RunError {
@@ -73,7 +75,8 @@ export function describeIssues(schema: z.ZodType, raw: unknown, issues: z.core.$
                 )
                 .join("\n  - ");
         }
-        const value = valueAt(raw, issue.path);
+        const found = valueAt(raw, issue.path);
+        const value = found !== undefined && SECRET_CONFIG_KEYS.has(String(issue.path[0])) ? "(secret)" : found;
         const message = issue.code === "invalid_type" && value === undefined ? "is required" : issue.message;
         return `${keyName(issue.path)} = ${show(value)}: ${message}`;
     });

@@ -3,9 +3,10 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AppCatalog, loadAppCatalog } from "./appCatalog";
-import { ENVIRONMENT_DEFAULTS } from "./defaults";
+import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_REQUIRED } from "./defaults";
 import { CONFIG_NAMESPACE, ConfigError, describeIssues, keyName } from "./errors";
 import { Environment, ENVIRONMENTS, StackConfig, stackConfigSchema } from "./schema";
+import { connectionBudgetProblems, memoryProblems, stackConnectionBudget } from "../workloads/connectionBudget";
 
 export type RawConfig = Record<string, unknown>;
 
@@ -83,15 +84,36 @@ function renderProblems(config: StackConfig): string[] {
     return problems;
 }
 
+function hasPath(root: unknown, path: string[]): boolean {
+    let cur = root;
+    for (const key of path) {
+        if (!isPlainObject(cur) || !(key in cur)) return false;
+        cur = cur[key];
+    }
+    return cur !== undefined && cur !== null;
+}
+
+/** Keys the environment requires that the stack itself does not set (defaults never count). */
+export function missingRequiredKeys(raw: RawConfig, environment: Environment): string[] {
+    return ENVIRONMENT_REQUIRED[environment]
+        .filter((r) => (!r.onlyWith || hasPath(raw, r.onlyWith)) && !hasPath(raw, r.path))
+        .map((r) => `${keyName(r.path)} = (not set): is required in ${environment} (${r.reason})`);
+}
+
 /** Validates raw config (key -> parsed value, without the namespace) for one stack. */
 export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog, options: { render?: boolean } = {}): StackConfig {
     const environment = raw.environment;
-    const defaults = ENVIRONMENTS.includes(environment as Environment) ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
+    const known = ENVIRONMENTS.includes(environment as Environment);
+    const defaults = known ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
     const moved = takeMovedKeys(raw);
+    const required = known ? missingRequiredKeys(moved.rest, environment as Environment) : [];
     const merged = deepMerge(defaults, moved.rest) as RawConfig;
 
     const parsed = stackConfigSchema.safeParse(merged, { reportInput: true });
-    const problems = [...moved.problems, ...(parsed.success ? [] : describeIssues(stackConfigSchema, merged, parsed.error.issues))];
+    const schemaProblems = parsed.success ? [] : describeIssues(stackConfigSchema, merged, parsed.error.issues);
+    // A key the environment requires is reported once, with the environment's reason.
+    const requiredKeys = required.map((p) => p.slice(0, p.indexOf(" = ")));
+    const problems = [...moved.problems, ...required, ...schemaProblems.filter((p) => !requiredKeys.some((k) => p.startsWith(`${k} = `)))];
 
     // The apps in config must be exactly the apps in the checkout.
     const configured = isPlainObject(merged.apps) ? Object.keys(merged.apps) : [];
@@ -104,9 +126,15 @@ export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCata
         if (!configured.includes(name)) problems.push(`${keyName(["apps", name])} = (not set): is required (at least a version)`);
     }
 
+    if (parsed.success && problems.length === 0) problems.push(...databaseBudgetProblems(parsed.data, catalog));
     if (parsed.success && options.render) problems.push(...renderProblems(parsed.data));
     if (problems.length > 0 || !parsed.success) throw new ConfigError(stack, problems);
     return parsed.data;
+}
+
+/** The worst case of every database client must fit max_connections, and memory must carry them. */
+function databaseBudgetProblems(config: StackConfig, catalog: AppCatalog): string[] {
+    return [...connectionBudgetProblems(stackConnectionBudget(config, catalog), config.apps), ...memoryProblems(config.database)];
 }
 
 /** Every `orders-platform:*` key of the running stack, JSON values decoded. */

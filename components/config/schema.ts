@@ -118,6 +118,17 @@ const autoscalingSchema = z
     .refine((a) => a.max >= a.min, { error: "max must be >= min", path: ["max"] });
 export type AutoscalingConfig = z.infer<typeof autoscalingSchema>;
 
+/** The app's PostgreSQL client pool (env DB_POOL_MAX, DB_POOL_ACQUIRE_TIMEOUT_MS, DB_STATEMENT_TIMEOUT_MS). */
+const dbPoolSchema = z.strictObject({
+    /** Connections per app process; the worst case over all pods must fit database.maxConnections. */
+    max: int(1, 200).default(5),
+    /** Wait for a free pool connection (and for a new one to open) before answering 503. */
+    acquireTimeoutMs: int(10, 60000).default(1000),
+    /** The server cancels a statement after this long. */
+    statementTimeoutMs: int(10, 600000).default(3000),
+});
+export type DbPoolConfig = z.infer<typeof dbPoolSchema>;
+
 export const appSchema = z
     .strictObject({
         version: semver(),
@@ -131,6 +142,7 @@ export const appSchema = z
         autoscaling: autoscalingSchema.optional(),
         canary: canarySchema.optional(),
         logLevel: z.enum(["debug", "info", "warn", "error"], { error: "must be one of debug | info | warn | error" }).default("info"),
+        dbPool: dbPoolSchema.prefault({}),
     })
     .superRefine((app, ctx) => {
         for (const [path, image, version, versionKey] of [
@@ -208,7 +220,8 @@ const eksSchema = z.strictObject({
             databaseAdmins: z.array(iamPrincipalArn()).default([]),
         })
         .prefault({}),
-    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** Who may reach the public API endpoint; staging and prod must set it (components/config/defaults.ts). */
+    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
     /** NAT gateways for node egress: one shared (cheaper) or one per AZ (survives an AZ outage). */
@@ -227,7 +240,8 @@ const gkeSchema = z.strictObject({
     subnetCidr: pattern(CIDR, "a CIDR").default("10.10.0.0/20"),
     podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
-    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).default(["0.0.0.0/0"]),
+    /** Who may reach the control plane; staging and prod must set it (components/config/defaults.ts). */
+    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /**
      * Google Groups for RBAC: the `gke-security-groups@<domain>` group that holds the groups named
      * in `access.groups`. Unset: GKE does not resolve Google groups, so those bindings match nobody.
@@ -273,37 +287,94 @@ export type EksConfig = z.infer<typeof eksSchema>;
 export type GkeConfig = z.infer<typeof gkeSchema>;
 export type ExistingClusterConfig = z.infer<typeof existingSchema>;
 
-export const databaseSchema = z.strictObject({
-    storage: z
-        .strictObject({
-            size: memory().default("5Gi"),
-            /** Default: the cluster's default StorageClass. */
-            storageClass: pattern(K8S_NAME, "a StorageClass name").optional(),
-        })
-        .prefault({}),
-    resources: resourcesSchema.default({
-        requests: { cpu: "250m", memory: "512Mi" },
-        limits: { cpu: "1", memory: "1Gi" },
-    }),
-    backup: z
-        .strictObject({
-            enabled: bool().default(true),
-            schedule: cron().default("0 2 * * *"),
-            retentionDays: int(1, 3650).default(7),
-            /** Size of the backup volume where backups go to a PVC (kind, existing). */
-            volumeSize: memory().default("5Gi"),
-        })
-        .prefault({}),
-});
+/** Stop writes for a restore: `apps-stopped` scales the database apps to 0, `database-stopped` PostgreSQL too. */
+export const MAINTENANCE_MODES = ["off", "apps-stopped", "database-stopped"] as const;
+export type MaintenanceMode = (typeof MAINTENANCE_MODES)[number];
+
+export const databaseSchema = z
+    .strictObject({
+        storage: z
+            .strictObject({
+                size: memory().default("5Gi"),
+                /** Default: the cluster's default StorageClass. */
+                storageClass: pattern(K8S_NAME, "a StorageClass name").optional(),
+            })
+            .prefault({}),
+        resources: resourcesSchema.default({
+            requests: { cpu: "250m", memory: "512Mi" },
+            limits: { cpu: "1", memory: "1Gi" },
+        }),
+        /** PostgreSQL max_connections; shared_buffers and work_mem follow resources.limits.memory. */
+        maxConnections: int(20, 5000).default(100),
+        maintenance: z.enum(MAINTENANCE_MODES, { error: `must be one of ${MAINTENANCE_MODES.join(" | ")}` }).default("off"),
+        backup: z
+            .strictObject({
+                enabled: bool().default(true),
+                schedule: cron().default("0 2 * * *"),
+                /** Successful backups older than this are deleted, except the newest keepLast. */
+                retentionDays: int(1, 3650).default(7),
+                /** The newest successful backups that are never deleted, whatever their age. */
+                keepLast: int(1, 1000).default(3),
+                /** Size of the backup volume where backups go to a PVC (kind, existing). */
+                volumeSize: memory().default("5Gi"),
+            })
+            .prefault({}),
+        /** Continuous WAL archiving to the backup bucket (point-in-time recovery). */
+        walArchiving: z
+            .strictObject({
+                enabled: bool().default(false),
+                /** A WAL segment is closed and archived at least this often while there are writes. */
+                archiveTimeoutSeconds: int(30, 3600).default(60),
+            })
+            .prefault({}),
+    })
+    .superRefine((d, ctx) => {
+        if (d.walArchiving.enabled && !d.backup.enabled) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["walArchiving", "enabled"],
+                input: true,
+                message: "needs database.backup.enabled (the base backups for point-in-time recovery come from the backup job)",
+            });
+        }
+    });
 export type DatabaseConfig = z.infer<typeof databaseSchema>;
+
+/** Envoy retry conditions Istio accepts in a VirtualService (pkg/config/validation of Istio 1.31). */
+export const RETRY_ON_POLICIES = [
+    "5xx",
+    "gateway-error",
+    "reset",
+    "reset-before-request",
+    "connect-failure",
+    "retriable-4xx",
+    "refused-stream",
+    "retriable-status-codes",
+    "retriable-headers",
+    "envoy-ratelimited",
+    "http3-post-connect-failure",
+] as const;
+/** The conditions under which the request has certainly not reached the app: safe for any method. */
+export const RETRY_BEFORE_REQUEST = ["connect-failure", "refused-stream", "reset-before-request", "http3-post-connect-failure"] as const;
+
+const retryOnList = (allowed: readonly string[]) =>
+    z
+        .string({ error: `must be a comma-separated list of ${allowed.join(", ")}` })
+        .refine((v) => v.split(",").every((p) => allowed.includes(p.trim())), {
+            error: `must be a comma-separated list of ${allowed.join(", ")}`,
+        });
 
 const trafficSchema = z.strictObject({
     timeout: pattern(DURATION, 'a duration like "10s"').default("10s"),
     retries: z
         .strictObject({
             attempts: int(0, 10).default(2),
+            /** Per attempt, idempotent methods only; the others run under the route timeout. */
             perTryTimeout: pattern(DURATION, 'a duration like "2s"').default("2s"),
-            retryOn: z.string().min(1).default("gateway-error,connect-failure,refused-stream"),
+            /** When GET, HEAD, OPTIONS, PUT and DELETE are retried. */
+            retryOn: retryOnList(RETRY_ON_POLICIES).default("gateway-error,connect-failure,refused-stream"),
+            /** When every other method (POST, PATCH, ...) is retried: only if the request never reached the app. */
+            unsafeRetryOn: retryOnList(RETRY_BEFORE_REQUEST).default("connect-failure,refused-stream,reset-before-request"),
         })
         .prefault({}),
     outlierDetection: z
@@ -371,6 +442,106 @@ export const meshSchema = z.strictObject({
 });
 export type MeshConfig = z.infer<typeof meshSchema>;
 
+/** A JWT claim name as Istio and the apps address it (no dots: nested claims are not supported). */
+const CLAIM = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const claim = () => pattern(CLAIM, 'a JWT claim name like "sub" or "roles"');
+/** Members of a JWK that only a private key has: an inline JWKS must never carry them. */
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/** Problem with an inline JWKS (JSON text), or undefined when it is a usable public key set. */
+export function jwksProblem(text: string): string | undefined {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        return 'must be a JSON Web Key Set like {"keys":[{"kty":"EC",...}]}';
+    }
+    const keys = (parsed as { keys?: unknown })?.keys;
+    if (!Array.isArray(keys) || keys.length === 0) return 'must be a JSON Web Key Set with a non-empty "keys" array';
+    for (const [i, key] of keys.entries()) {
+        if (typeof key !== "object" || key === null || typeof (key as { kty?: unknown }).kty !== "string") {
+            return `keys[${i}] must be a JSON Web Key with a "kty"`;
+        }
+        const secret = PRIVATE_JWK_MEMBERS.filter((m) => m in key);
+        if (secret.length > 0) return `keys[${i}] holds private key material (${secret.join(", ")}); give only the public keys`;
+    }
+    return undefined;
+}
+
+export const authSchema = z
+    .strictObject({
+        /**
+         * The program creates a signing key and is the issuer itself (dev): no identity provider
+         * needed; `npm run token` mints tokens from the key in the stack's state.
+         */
+        localIssuer: bool().default(false),
+        /** `iss` of accepted tokens, e.g. "https://auth.example.com/". */
+        issuer: pattern(/^https:\/\/[^\s/]+(\/\S*)?$/, 'an https issuer URL like "https://auth.example.com/"').optional(),
+        /** Where the issuer publishes its signing keys (JWKS). Exactly one of jwksUri and jwks. */
+        jwksUri: pattern(/^https:\/\/[^\s/]+\/\S*$/, 'an https URL like "https://auth.example.com/.well-known/jwks.json"').optional(),
+        /** The public keys inline, as JWKS JSON (for issuers the cluster cannot reach). */
+        jwks: z
+            .string({ error: "must be a JSON Web Key Set (JSON text)" })
+            .superRefine((text, ctx) => {
+                const problem = jwksProblem(text);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .optional(),
+        /** `aud` values accepted (a token needs one of them). */
+        audiences: z
+            .array(pattern(/^\S+$/, "a non-empty audience without spaces"), { error: "must be a list of audiences" })
+            .min(1, { error: "must name at least one audience" })
+            .default(["orders-api"]),
+        /** Claim that names the user (the apps authorize per user by it). */
+        userClaim: claim().default("sub"),
+        /** Claim listing the caller's roles. */
+        rolesClaim: claim().default("roles"),
+        /** Role (in rolesClaim) that may act for every user. */
+        adminRole: pattern(/^\S+$/, "a role name without spaces").default("admin"),
+        /** Callers whose token has this claim value may force the canary with the canary header. */
+        canaryClaim: z
+            .strictObject({
+                name: claim().default("roles"),
+                value: pattern(/^[^\s"]+$/, "a claim value without spaces or quotes").default("canary-tester"),
+            })
+            .prefault({}),
+    })
+    .superRefine((a, ctx) => {
+        const issue = (key: "issuer" | "jwksUri" | "jwks", message: string) =>
+            ctx.addIssue({ code: "custom", path: [key], input: a[key], message });
+        if (a.localIssuer) {
+            for (const key of ["issuer", "jwksUri", "jwks"] as const) {
+                if (a[key] !== undefined) {
+                    issue(
+                        key,
+                        "must not be set when localIssuer is true (the program is the issuer); set localIssuer: false to use your own issuer",
+                    );
+                }
+            }
+            return;
+        }
+        if (a.issuer === undefined) issue("issuer", "is required unless localIssuer is true");
+        if ((a.jwksUri === undefined) === (a.jwks === undefined)) {
+            issue("jwksUri", "exactly one of jwksUri and jwks is required unless localIssuer is true");
+        }
+    });
+export type AuthConfig = z.infer<typeof authSchema>;
+
+const rateLimitSchema = z
+    .strictObject({
+        enabled: bool().default(true),
+        /** Sustained requests per second and client at the edge; above it the edge answers 429. */
+        requestsPerSecond: int(1, 100000).default(20),
+        /** Requests a client may send at once before the sustained rate applies. */
+        burst: int(1, 1000000).default(40),
+        /** Clients remembered per edge pod (least recently seen are forgotten first). */
+        maxClients: int(100, 1000000).default(10000),
+        /** Proxies in front of the edge that append the client to X-Forwarded-For (0: the TCP peer is the client). */
+        trustedProxies: int(0, 5).default(0),
+    })
+    .refine((r) => r.burst >= r.requestsPerSecond, { error: "burst must be >= requestsPerSecond", path: ["burst"] });
+export type RateLimitConfig = z.infer<typeof rateLimitSchema>;
+
 export const edgeSchema = z.strictObject({
     /** Public host name of the platform ("localhost" in dev). */
     host: pattern(DNS_NAME, 'a DNS host name like "orders.example.com"'),
@@ -386,13 +557,14 @@ export const edgeSchema = z.strictObject({
     ingressClass: pattern(K8S_NAME, "an IngressClass name").default("traefik"),
     /** Install the Traefik ingress controller (mesh off) when the cluster has none. */
     installController: bool().default(false),
+    /** Per-client rate limit at the edge (Istio gateway or Traefik). */
+    rateLimit: rateLimitSchema.prefault({}),
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
 /** Kubernetes group names carry no "system:" prefix (reserved; EKS refuses it in access entries). */
 const GROUP_NAME = /^(?!system:)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
 const groupName = () => pattern(GROUP_NAME, 'a group name like "orders-platform:viewers" (no "system:" prefix)');
-const EMAIL = /^[^\s@]+@[a-z0-9.-]+\.[a-z]{2,}$/;
 
 /** People's access: the Kubernetes group of each team role (see components/access). */
 export const accessSchema = z
@@ -425,6 +597,131 @@ export const accessSchema = z
     .prefault({});
 export type AccessConfig = z.infer<typeof accessSchema>;
 
+/** A number from min to max (YAML numbers, or strings from `pulumi config set --path`). */
+const decimal = (min: number, max: number) =>
+    z.preprocess(
+        (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
+        z
+            .number({ error: `must be a number from ${min} to ${max}` })
+            .min(min, { error: `must be a number from ${min} to ${max}` })
+            .max(max, { error: `must be a number from ${min} to ${max}` }),
+    );
+
+/** Upper bounds of the apps' http_request_duration_seconds histogram: a latency SLO threshold must be one of them. */
+export const APP_LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const RECEIVER_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+export const RECEIVER_KINDS = ["email", "slack", "webhook"] as const;
+
+/**
+ * One Alertmanager receiver: exactly one of email, slack or webhook. URLs and passwords never sit
+ * here: they are `alertingSecrets.<receiver>` (set with `pulumi config set --secret`).
+ */
+const receiverSchema = z
+    .strictObject({
+        email: z
+            .strictObject({
+                to: pattern(EMAIL, "an e-mail address"),
+                from: pattern(EMAIL, "an e-mail address"),
+                /** SMTP relay as host:port. */
+                smarthost: pattern(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'a host:port like "smtp.example.com:587"'),
+                /** SMTP login; its password is alertingSecrets.<receiver>. */
+                username: z.string().min(1).optional(),
+                requireTls: bool().default(true),
+            })
+            .optional(),
+        slack: z.strictObject({ channel: pattern(/^[#@]?[A-Za-z0-9._-]+$/, 'a Slack channel like "#orders-alerts"') }).optional(),
+        /** Generic webhook (Alertmanager's JSON payload); the URL is alertingSecrets.<receiver>. */
+        webhook: z.strictObject({ maxAlerts: int(0, 1000).default(0) }).optional(),
+        sendResolved: bool().default(true),
+    })
+    .superRefine((r, ctx) => {
+        const kinds = RECEIVER_KINDS.filter((k) => r[k] !== undefined);
+        if (kinds.length !== 1) {
+            ctx.addIssue({
+                code: "custom",
+                path: [],
+                input: kinds,
+                message: `needs exactly one of ${RECEIVER_KINDS.join(" | ")} (found ${kinds.length ? kinds.join(", ") : "none"})`,
+            });
+        }
+    });
+export type ReceiverConfig = z.infer<typeof receiverSchema>;
+
+const alertingSchema = z
+    .strictObject({
+        receivers: z
+            .record(pattern(RECEIVER_NAME, 'a receiver name like "oncall" (lowercase, digits, dashes)'), receiverSchema)
+            .default({}),
+        route: z
+            .strictObject({
+                /** Receives every alert. */
+                receiver: z.string().optional(),
+                /** Also receives the critical ones (e.g. a pager), besides route.receiver. */
+                criticalReceiver: z.string().optional(),
+                groupWait: pattern(DURATION, 'a duration like "30s"').default("30s"),
+                groupInterval: pattern(DURATION, 'a duration like "5m"').default("5m"),
+                repeatInterval: pattern(DURATION, 'a duration like "4h"').default("4h"),
+            })
+            .prefault({}),
+        /** Refuse a stack whose alerts would reach nobody (staging and prod). */
+        requireReceiver: bool().default(false),
+        slo: z
+            .strictObject({
+                /** Share of /api requests that must not fail with a 5xx, per app. */
+                availabilityPercent: decimal(90, 99.999).default(99.5),
+                /** Latency threshold; one of the apps' histogram buckets. */
+                latencySeconds: decimal(0.001, 10)
+                    .refine((v) => (APP_LATENCY_BUCKETS as readonly number[]).includes(v), {
+                        error: `must be one of the apps' histogram buckets: ${APP_LATENCY_BUCKETS.join(", ")}`,
+                    })
+                    .default(0.5),
+                /** Share of /api requests that must be faster than latencySeconds. */
+                latencyPercent: decimal(50, 99.999).default(99),
+            })
+            .prefault({}),
+        /** A backup is missing once the last success is older than the schedule's interval plus this. */
+        backupGraceMinutes: int(5, 10080).default(60),
+        /** A platform volume is filling up above this share (critical above 95 %). */
+        volumeUsagePercent: int(50, 94).default(85),
+        /** PostgreSQL client connections above this share of max_connections. */
+        connectionsPercent: int(50, 100).default(85),
+    })
+    .superRefine((a, ctx) => {
+        const names = Object.keys(a.receivers);
+        for (const key of ["receiver", "criticalReceiver"] as const) {
+            const name = a.route[key];
+            if (name !== undefined && !names.includes(name)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["route", key],
+                    input: name,
+                    message: `names no receiver; receivers here: ${names.length ? names.join(", ") : "(none)"}`,
+                });
+            }
+        }
+        if (names.length > 0 && a.route.receiver === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["route", "receiver"],
+                input: undefined,
+                message: `is required when receivers are configured (one of ${names.join(", ")})`,
+            });
+        }
+        if (a.requireReceiver && a.route.receiver === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["route", "receiver"],
+                input: undefined,
+                message:
+                    "is required: alerting.requireReceiver is true here, and without a receiver failed backups and outages alert nobody " +
+                    "(add observability.alerting.receivers.<name> with email, slack or webhook)",
+            });
+        }
+    });
+export type AlertingConfig = z.infer<typeof alertingSchema>;
+
 const PROMETHEUS_RESOURCES = { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 const JAEGER_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
 
@@ -449,6 +746,7 @@ export const observabilitySchema = z
                 resources: resourcesSchema.default(JAEGER_RESOURCES),
             })
             .prefault({}),
+        alerting: alertingSchema.prefault({}),
     })
     .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
         error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",
@@ -520,10 +818,16 @@ export const stackConfigSchema = z
         database: databaseSchema.prefault({}),
         mesh: meshSchema.prefault({}),
         edge: edgeSchema,
+        auth: authSchema.prefault({}),
         observability: observabilitySchema.prefault({}),
         access: accessSchema,
         charts: chartsSchema,
         images: imagesSchema,
+        /**
+         * Secret values of the alert receivers, by receiver name: the webhook or Slack URL, or the
+         * SMTP password. Set with `pulumi config set --secret --path 'orders-platform:alertingSecrets.<receiver>' ...`.
+         */
+        alertingSecrets: z.record(z.string(), z.string({ error: "must be a string (the URL or password)" }).min(1)).default({}),
     })
     .superRefine((c, ctx) => {
         // GKE resolves Google groups (email addresses) once the cluster names its security group.
@@ -547,6 +851,46 @@ export const stackConfigSchema = z
                     path: ["cluster", "gke", "securityGroup"],
                     input: undefined,
                     message: `is required when access.groups names Google groups (${googleGroups.map(([, g]) => g).join(", ")}): "gke-security-groups@<your domain>"`,
+                });
+            }
+        }
+        if (c.database.walArchiving.enabled && c.cluster.provider !== "eks" && c.cluster.provider !== "gke") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["database", "walArchiving", "enabled"],
+                input: true,
+                message: `needs a backup bucket (cluster.provider eks or gke); "${c.cluster.provider}" backs up to a volume`,
+            });
+        }
+        const receivers = c.observability.alerting.receivers;
+        for (const [name, value] of Object.entries(c.alertingSecrets)) {
+            const r = receivers[name];
+            const needed = r?.slack || r?.webhook || r?.email?.username;
+            if (!needed) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["alertingSecrets", name],
+                    input: "(secret)",
+                    message: `belongs to no receiver that takes a secret (observability.alerting.receivers.${name} with slack, webhook or email.username)`,
+                });
+            } else if ((r.slack || r.webhook) && !/^https?:\/\/\S+$/.test(value)) {
+                ctx.addIssue({ code: "custom", path: ["alertingSecrets", name], input: "(secret)", message: "must be an http(s) URL" });
+            }
+        }
+        for (const [name, r] of Object.entries(receivers)) {
+            const what = r.slack
+                ? "the Slack webhook URL"
+                : r.webhook
+                  ? "the webhook URL"
+                  : r.email?.username
+                    ? "the SMTP password"
+                    : undefined;
+            if (what && c.alertingSecrets[name] === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["alertingSecrets", name],
+                    input: undefined,
+                    message: `is required: ${what} of receiver ${name}; set it with pulumi config set --secret --path 'orders-platform:alertingSecrets.${name}' <value>`,
                 });
             }
         }

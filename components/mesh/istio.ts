@@ -1,20 +1,25 @@
-// Istio control plane and ingress gateway from the official Helm charts: base (CRDs) ->
-// istiod -> gateway, strictly in that order. Charts, version and source: components/versions.ts
-// (or the stack's `charts.istio` override).
+// Istio control plane, CNI node agent and ingress gateway from the official Helm charts: base
+// (CRDs) -> istiod and cni -> gateway, strictly in that order. Charts, version and source:
+// components/versions.ts (or the stack's `charts.istio` override).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterNetwork } from "../cluster/network";
 import type { ClusterTopology } from "../cluster/types";
 import { chartLocation } from "../chartSource";
-import type { Environment, MeshConfig } from "../config";
+import type { Environment, MeshConfig, RateLimitConfig } from "../config";
 import type { ChartPin } from "../versions";
-import { GATEWAY_NAMESPACE, ISTIO_NAMESPACE, platformLabels } from "../naming";
-import { baseValues, GATEWAY_RELEASE, gatewayValues, istiodValues } from "./istioValues";
+import { CNI_NAMESPACE, GATEWAY_NAMESPACE, ISTIO_NAMESPACE, platformLabels, podSecurityLabels } from "../naming";
+import { baseValues, CNI_RELEASE, cniValues, GATEWAY_RELEASE, gatewayValues, istiodValues } from "./istioValues";
 
 export interface IstioArgs {
     environment: Environment;
     config: MeshConfig;
     topology: ClusterTopology;
-    /** Version and source shared by the base, istiod and gateway charts. */
+    /** The Istio platform profile (GKE) comes from here. */
+    network: Pick<ClusterNetwork, "istioPlatform">;
+    /** The gateway keys its rate limit on the client address (trusted proxies). */
+    rateLimit: RateLimitConfig;
+    /** Version and source shared by the base, istiod, cni and gateway charts. */
     chart: ChartPin;
 }
 
@@ -23,6 +28,10 @@ export class Istio extends pulumi.ComponentResource {
     public readonly ready: pulumi.Resource[];
     public readonly systemNamespace: pulumi.Output<string>;
     public readonly gatewayNamespace: pulumi.Output<string>;
+    /** Namespace of the CNI node agent. */
+    public readonly cniNamespace: pulumi.Output<string>;
+    /** The namespaces this component created (by name), for their NetworkPolicies. */
+    public readonly namespaces: Record<string, pulumi.Output<string>>;
     /** Release (and Service) name of the ingress gateway. */
     public readonly gatewayName: string = GATEWAY_RELEASE;
     public readonly version: string;
@@ -32,13 +41,12 @@ export class Istio extends pulumi.ComponentResource {
         const { environment, config, topology } = args;
         const labels = platformLabels(environment, "mesh");
 
-        const system = new k8s.core.v1.Namespace(ISTIO_NAMESPACE, { metadata: { name: ISTIO_NAMESPACE, labels } }, { parent: this });
-        const ingress = new k8s.core.v1.Namespace(
-            GATEWAY_NAMESPACE,
-            // The gateway chart's pods are completed by the injector ("gateway" template).
-            { metadata: { name: GATEWAY_NAMESPACE, labels: { ...labels, "istio-injection": "enabled" } } },
-            { parent: this },
-        );
+        const namespace = (nsName: string, extra: Record<string, string>) =>
+            new k8s.core.v1.Namespace(nsName, { metadata: { name: nsName, labels: { ...labels, ...extra } } }, { parent: this });
+        const system = namespace(ISTIO_NAMESPACE, podSecurityLabels("restricted"));
+        // The gateway chart's pods are completed by the injector ("gateway" template).
+        const ingress = namespace(GATEWAY_NAMESPACE, { ...podSecurityLabels("restricted"), "istio-injection": "enabled" });
+        const cni = namespace(CNI_NAMESPACE, podSecurityLabels("privileged"));
 
         const chart = (
             release: string,
@@ -59,15 +67,33 @@ export class Istio extends pulumi.ComponentResource {
             );
 
         // CRDs first: nothing that uses networking/security/telemetry.istio.io may precede them.
-        const base = chart("istio-base", "base", system, baseValues(), [system]);
-        const istiod = chart("istiod", "istiod", system, istiodValues(config, topology), [base]);
+        const base = chart("istio-base", "base", system, baseValues(args.network), [system]);
+        const istiod = chart("istiod", "istiod", system, istiodValues(config, topology, args.network), [base]);
+        // Injected pods wait for the node agent (their istio-validation init container checks the redirection).
+        const cniAgent = chart(CNI_RELEASE, "cni", cni, cniValues(args.network), [base, cni]);
         // The injector (istiod) must run before gateway pods are created.
-        const gateway = chart(GATEWAY_RELEASE, "gateway", ingress, gatewayValues(config, topology, environment), [istiod, ingress]);
+        const gateway = chart(
+            GATEWAY_RELEASE,
+            "gateway",
+            ingress,
+            gatewayValues(config, topology, environment, { rateLimit: args.rateLimit, network: args.network }),
+            [istiod, cniAgent, ingress],
+        );
 
-        this.ready = [base, istiod, gateway];
+        this.ready = [base, istiod, cniAgent, gateway];
         this.systemNamespace = system.metadata.name;
         this.gatewayNamespace = ingress.metadata.name;
+        this.cniNamespace = cni.metadata.name;
+        this.namespaces = {
+            [ISTIO_NAMESPACE]: system.metadata.name,
+            [GATEWAY_NAMESPACE]: ingress.metadata.name,
+            [CNI_NAMESPACE]: cni.metadata.name,
+        };
         this.version = args.chart.version;
-        this.registerOutputs({ systemNamespace: this.systemNamespace, gatewayNamespace: this.gatewayNamespace });
+        this.registerOutputs({
+            systemNamespace: this.systemNamespace,
+            gatewayNamespace: this.gatewayNamespace,
+            cniNamespace: this.cniNamespace,
+        });
     }
 }

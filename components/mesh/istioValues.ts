@@ -1,7 +1,8 @@
 // Helm values of Istio's official charts (base, istiod, gateway) as pure functions of config.
 // Keys follow the charts' values.yaml; istiod's chart takes its pilot settings at the top level.
+import type { ClusterNetwork } from "../cluster/network";
 import { EDGE_NODE_PORTS, type ClusterTopology } from "../cluster/types";
-import type { MeshConfig, Resources } from "../config";
+import type { MeshConfig, RateLimitConfig, Resources } from "../config";
 import { GATEWAY_NAMESPACE, ISTIO_NAMESPACE, JAEGER_COLLECTOR_HOST, OTLP_GRPC_PORT } from "../naming";
 
 /** Release name of the gateway chart; it also names the Deployment, Service and ServiceAccount. */
@@ -39,9 +40,23 @@ const copyResources = (r: Resources): Resources => ({ requests: { ...r.requests 
  */
 const WEBHOOK = { validationFailurePolicy: "Fail" } as const;
 
-export function baseValues(): ChartValues {
+/** Release (and DaemonSet `<release>-node`) of the Istio CNI node agent. */
+export const CNI_RELEASE = "istio-cni";
+/** Pod labels of the CNI node agent (the chart's DaemonSet selector). */
+export const CNI_POD_LABELS = { "k8s-app": "istio-cni-node" } as const;
+/** Pod labels of istiod. */
+export const ISTIOD_POD_LABELS = { app: "istiod" } as const;
+
+const RUNTIME_DEFAULT = { type: "RuntimeDefault" } as const;
+
+/** `global` shared by every Istio chart: the platform profile only where Istio has one (GKE). */
+function globalValues(network: Pick<ClusterNetwork, "istioPlatform">): ChartValues {
+    return { istioNamespace: ISTIO_NAMESPACE, ...(network.istioPlatform ? { platform: network.istioPlatform } : {}) };
+}
+
+export function baseValues(network: Pick<ClusterNetwork, "istioPlatform"> = {}): ChartValues {
     return {
-        global: { istioNamespace: ISTIO_NAMESPACE },
+        global: globalValues(network),
         defaultRevision: "default",
         base: { ...WEBHOOK },
     };
@@ -52,9 +67,25 @@ export function istiodReplicas(config: MeshConfig, topology: ClusterTopology): n
     return config.istiod.replicas ?? (topology.multiNode ? 2 : 1);
 }
 
-export function istiodValues(config: MeshConfig, topology: ClusterTopology): ChartValues {
+export function istiodValues(
+    config: MeshConfig,
+    topology: ClusterTopology,
+    network: Pick<ClusterNetwork, "istioPlatform"> = {},
+): ChartValues {
     const replicas = istiodReplicas(config, topology);
     return {
+        // Pods get their traffic redirection from the CNI node agent, not from an istio-init
+        // container with NET_ADMIN/NET_RAW: app and data namespaces can enforce "restricted".
+        cni: { enabled: true },
+        env: {
+            // Sidecars as Kubernetes native sidecars (init containers with restartPolicy Always,
+            // Kubernetes >= 1.29): Jobs complete, and the proxy starts before the app.
+            ENABLE_NATIVE_SIDECARS: "true",
+            // No Gateway API deployment controller: its ClusterRole could create Deployments,
+            // Services and ServiceAccounts in every namespace.
+            PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER: "false",
+        },
+        seccompProfile: { ...RUNTIME_DEFAULT },
         // A fixed count: istiod load follows the number of proxies, which config already sizes.
         autoscaleEnabled: false,
         replicaCount: replicas,
@@ -73,7 +104,9 @@ export function istiodValues(config: MeshConfig, topology: ClusterTopology): Cha
         },
         base: { ...WEBHOOK },
         global: {
-            istioNamespace: ISTIO_NAMESPACE,
+            ...globalValues(network),
+            // The reader ClusterRole (every Secret of the cluster) only serves multi-cluster remote secrets.
+            enableReaderRBAC: false,
             logAsJson: true,
             defaultPodDisruptionBudget: { enabled: replicas > 1 },
             proxy: { resources: copyResources(config.proxy.resources) },
@@ -90,13 +123,29 @@ export function gatewayServicePorts(serviceType: MeshConfig["gateway"]["serviceT
     ];
 }
 
-export function gatewayValues(config: MeshConfig, topology: ClusterTopology, environment: string): ChartValues {
+export interface GatewayEdgeOptions {
+    rateLimit: RateLimitConfig;
+    network?: Pick<ClusterNetwork, "istioPlatform">;
+}
+
+export function gatewayValues(config: MeshConfig, topology: ClusterTopology, environment: string, edge?: GatewayEdgeOptions): ChartValues {
     const { replicas, maxReplicas, serviceType, resources } = config.gateway;
     const autoscale = maxReplicas !== undefined && maxReplicas > replicas;
+    const trustedProxies = edge?.rateLimit.trustedProxies ?? 0;
     return {
+        ...(edge?.network?.istioPlatform ? { global: globalValues(edge.network) } : {}),
         // Only labels the chart does not set itself: its own app.kubernetes.io/* keys would be duplicated.
         labels: { "orders-platform/environment": environment, ...GATEWAY_SELECTOR },
-        service: { type: serviceType, ports: gatewayServicePorts(serviceType) },
+        // Merged with the chart's own annotations (injection template, scrape settings).
+        ...(trustedProxies > 0
+            ? { podAnnotations: { "proxy.istio.io/config": JSON.stringify({ gatewayTopology: { numTrustedProxies: trustedProxies } }) } }
+            : {}),
+        service: {
+            type: serviceType,
+            ports: gatewayServicePorts(serviceType),
+            // The rate limit keys on the client address: a cloud load balancer must not hide it behind a node.
+            ...(serviceType === "LoadBalancer" ? { externalTrafficPolicy: "Local" } : {}),
+        },
         ...(autoscale ? {} : { replicaCount: replicas }),
         autoscaling: autoscale
             ? { enabled: true, minReplicas: replicas, maxReplicas, targetCPUUtilizationPercentage: 80 }
@@ -104,5 +153,38 @@ export function gatewayValues(config: MeshConfig, topology: ClusterTopology, env
         resources: copyResources(resources),
         podDisruptionBudget: replicas > 1 ? { minAvailable: 1 } : {},
         topologySpreadConstraints: spread({ app: GATEWAY_RELEASE }, topology),
+        // Pod Security "restricted": the chart's defaults plus an explicit seccomp profile. Ports
+        // 80/443 are bound through the namespaced sysctl (allowed by "restricted"), no capability.
+        securityContext: {
+            runAsNonRoot: true,
+            seccompProfile: { ...RUNTIME_DEFAULT },
+            sysctls: [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }],
+        },
+        containerSecurityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            privileged: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            seccompProfile: { ...RUNTIME_DEFAULT },
+        },
+    };
+}
+
+/** Requests and limits of the CNI node agent on every node. */
+export const CNI_RESOURCES: Resources = { requests: { cpu: "100m", memory: "100Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+
+/**
+ * The Istio CNI node agent (`cni` chart): sets up each pod's traffic redirection when the pod's
+ * network is created, so no pod needs NET_ADMIN. It needs host paths and capabilities itself and
+ * runs in its own namespace, the only one of the mesh at Pod Security "privileged".
+ */
+export function cniValues(network: Pick<ClusterNetwork, "istioPlatform"> = {}): ChartValues {
+    return {
+        global: { ...globalValues(network), logAsJson: true },
+        // Its pods carry the system-node-critical priority, which outside kube-system needs a quota.
+        resourceQuotas: { enabled: true },
+        resources: copyResources(CNI_RESOURCES),
+        seccompProfile: { ...RUNTIME_DEFAULT },
     };
 }

@@ -1,11 +1,21 @@
-// North-south and east-west traffic through the mesh: the edge Gateway, per-app routing with
-// the canary split, mesh-wide mTLS, AuthorizationPolicies from the app graph, and tracing.
+// North-south and east-west traffic through the mesh: the edge Gateway with JWT authentication
+// and a per-client rate limit, per-app routing with the canary split, mesh-wide mTLS,
+// AuthorizationPolicies from the app graph, and tracing.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TrafficEdge } from "../appGraph";
+import type { TokenVerification } from "../auth/authSpec";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment, MeshConfig } from "../config";
 import { DATA_NAMESPACE, platformLabels } from "../naming";
 import { authorizationPolicies } from "./authorizationSpec";
+import {
+    EDGE_JWT_NAME,
+    EDGE_RATE_LIMIT_NAME,
+    EDGE_REQUIRE_JWT_NAME,
+    edgeAuthorizationSpec,
+    rateLimitEnvoyFilterSpec,
+    requestAuthenticationSpec,
+} from "./edgeSecuritySpec";
 import type { Istio } from "./istio";
 import { destinationRuleSpec, GATEWAY_NAME, gatewaySpec, peerAuthenticationSpec, telemetrySpec, virtualServiceSpec } from "./trafficSpec";
 
@@ -25,6 +35,8 @@ export interface MeshTrafficArgs {
     graph: TrafficEdge[];
     namespaces: MeshNamespaces;
     istio: Istio;
+    /** How the gateway verifies tokens (issuer, keys, audiences, claims). */
+    auth: TokenVerification;
     /** Host ports in front of the gateway (kind's port mappings); default 80/443. */
     publicPorts?: { http: number; https: number };
     /** Send Istio spans to the tracing backend (Jaeger); default true. */
@@ -46,7 +58,7 @@ export class MeshTraffic extends pulumi.ComponentResource {
 
     constructor(name: string, args: MeshTrafficArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:mesh:MeshTraffic", name, {}, opts);
-        const { environment, mesh, edge, apps, catalog, graph, namespaces, istio } = args;
+        const { environment, mesh, edge, apps, catalog, graph, namespaces, istio, auth } = args;
         const labels = platformLabels(environment, "mesh-traffic");
         // Every Istio object needs the CRDs and istiod's validation webhook.
         const after = { parent: this, dependsOn: istio.ready };
@@ -55,7 +67,7 @@ export class MeshTraffic extends pulumi.ComponentResource {
             kind: string,
             objName: string,
             namespace: pulumi.Input<string>,
-            spec: Record<string, unknown>,
+            spec: pulumi.Input<Record<string, unknown>>,
             urnName = objName,
         ) =>
             new k8s.apiextensions.CustomResource(
@@ -65,6 +77,18 @@ export class MeshTraffic extends pulumi.ComponentResource {
             );
 
         custom("networking.istio.io/v1", "Gateway", GATEWAY_NAME, istio.gatewayNamespace, gatewaySpec(edge));
+        // Every /api request needs a valid token; the gateway passes the Authorization header on.
+        custom("security.istio.io/v1", "RequestAuthentication", EDGE_JWT_NAME, istio.gatewayNamespace, requestAuthenticationSpec(auth));
+        custom("security.istio.io/v1", "AuthorizationPolicy", EDGE_REQUIRE_JWT_NAME, istio.gatewayNamespace, edgeAuthorizationSpec(auth));
+        if (edge.rateLimit.enabled) {
+            custom(
+                "networking.istio.io/v1alpha3",
+                "EnvoyFilter",
+                EDGE_RATE_LIMIT_NAME,
+                istio.gatewayNamespace,
+                rateLimitEnvoyFilterSpec(edge.rateLimit),
+            );
+        }
 
         for (const facts of catalog.values()) {
             const app = apps[facts.name];
@@ -75,7 +99,7 @@ export class MeshTraffic extends pulumi.ComponentResource {
                 "VirtualService",
                 facts.name,
                 namespaces.appNamespace,
-                virtualServiceSpec(facts, app, mesh, edge),
+                virtualServiceSpec(facts, app, mesh, edge, auth.canaryClaim),
             );
         }
 

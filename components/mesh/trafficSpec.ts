@@ -101,31 +101,86 @@ export function edgeMatches(apiPrefix: string, extra: Spec = {}): Spec[] {
     ];
 }
 
-function retries(mesh: MeshConfig): Spec {
+/** RFC 9110's idempotent methods: repeating one has the effect of sending it once. */
+export const IDEMPOTENT_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "DELETE"] as const;
+export const IDEMPOTENT_METHOD_MATCH = { regex: `^(${IDEMPOTENT_METHODS.join("|")})$` };
+
+/** Retries of idempotent requests: on gateway errors too, each attempt with its own timeout. */
+export function idempotentRetries(mesh: MeshConfig): Spec {
     const r = mesh.traffic.retries;
     return r.attempts === 0 ? { attempts: 0 } : { attempts: r.attempts, perTryTimeout: r.perTryTimeout, retryOn: r.retryOn };
 }
 
-export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig, edge: EdgeConfig): Spec {
+/**
+ * Retries of every other method (POST, PATCH, ...): only when the request never reached the app,
+ * so a slow write is never run twice. No per-try timeout: the route timeout is the only one.
+ */
+export function unsafeRetries(mesh: MeshConfig): Spec {
+    const r = mesh.traffic.retries;
+    return r.attempts === 0 ? { attempts: 0 } : { attempts: r.attempts, retryOn: r.unsafeRetryOn };
+}
+
+/**
+ * One route becomes two: first the idempotent methods, with their own retry policy, under
+ * `<name>-idempotent`; then the route itself, unchanged, for every other method. Istio takes the
+ * first route that matches, so each request meets exactly one retry policy.
+ */
+export function splitByRetrySafety(route: Spec & { name: string; match: Spec[] }, mesh: MeshConfig): Spec[] {
+    return [
+        {
+            ...route,
+            name: `${route.name}-idempotent`,
+            match: route.match.map((m) => ({ ...m, method: IDEMPOTENT_METHOD_MATCH })),
+            retries: idempotentRetries(mesh),
+        },
+        { ...route, retries: unsafeRetries(mesh) },
+    ];
+}
+
+/** JWT claim that entitles an edge caller to force the canary (`auth.canaryClaim`). */
+export interface CanaryClaim {
+    name: string;
+    value: string;
+}
+
+/**
+ * The canary header is honoured from inside the mesh, and at the edge only together with the
+ * canary claim in a token the gateway has verified (`@request.auth.claims.<name>` matches need
+ * the gateway's RequestAuthentication). Every other edge request loses the header, so an
+ * anonymous caller cannot reach the canary through an app that passes headers on.
+ */
+export function virtualServiceSpec(facts: AppFacts, app: AppConfig, mesh: MeshConfig, edge: EdgeConfig, canaryClaim: CanaryClaim): Spec {
     const host = appHost(facts.name);
     const destination = (subset: string) => ({ host, subset, port: { number: facts.port } });
-    const common = { timeout: mesh.traffic.timeout, retries: retries(mesh) };
+    const common = { timeout: mesh.traffic.timeout };
     const http: Spec[] = [];
     if (app.canary) {
-        const forced = { headers: { [mesh.canaryHeader]: { exact: CANARY_HEADER_VALUE } } };
-        http.push({
-            name: "canary-override",
-            match: [...edgeMatches(facts.apiPrefix, forced), { gateways: [MESH_GATEWAY], ...forced }],
-            route: [{ destination: destination(CANARY_SUBSET), weight: 100 }],
-            ...common,
-        });
+        const forced = { [mesh.canaryHeader]: { exact: CANARY_HEADER_VALUE } };
+        const entitled = { ...forced, [`@request.auth.claims.${canaryClaim.name}`]: { exact: canaryClaim.value } };
+        http.push(
+            ...splitByRetrySafety(
+                {
+                    name: "canary-override",
+                    match: [...edgeMatches(facts.apiPrefix, { headers: entitled }), { gateways: [MESH_GATEWAY], headers: forced }],
+                    route: [{ destination: destination(CANARY_SUBSET), weight: 100 }],
+                    ...common,
+                },
+                mesh,
+            ),
+        );
     }
-    http.push({
-        name: "split",
-        match: [...edgeMatches(facts.apiPrefix), { gateways: [MESH_GATEWAY] }],
-        route: trafficSplit(app).map((s) => ({ destination: destination(s.subset), weight: s.weight })),
-        ...common,
-    });
+    http.push(
+        ...splitByRetrySafety(
+            {
+                name: "split",
+                match: [...edgeMatches(facts.apiPrefix), { gateways: [MESH_GATEWAY] }],
+                route: trafficSplit(app).map((s) => ({ destination: destination(s.subset), weight: s.weight })),
+                headers: { request: { remove: [mesh.canaryHeader] } },
+                ...common,
+            },
+            mesh,
+        ),
+    );
     return {
         hosts: [edge.host, host],
         gateways: [GATEWAY_REF, MESH_GATEWAY],

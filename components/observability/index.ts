@@ -7,4 +7,7 @@ export type { Dashboard } from "./dashboards";
 export { jaegerValues, jaegerCollectorConfig, collectorServiceSpec, OTLP_HTTP_ENDPOINT } from "./jaegerSpec";
 export { monitorSpecs, appPodMonitor, istiodServiceMonitor, istioProxyPodMonitor, jaegerServiceMonitor } from "./monitorSpecs";
 export type { MonitorObject } from "./monitorSpecs";
-export { kubePrometheusStackValues, retentionSize, alertmanagerConfig } from "./prometheusStackSpec";
+export { kubePrometheusStackValues, retentionSize } from "./prometheusStackSpec";
+export { alertmanagerConfig, alertmanagerConfigFile, ALERTMANAGER_CONFIG_SECRET } from "./alertmanagerSpec";
+export { platformAlertRules, alertNames } from "./alertRules";
+export { Alerting } from "./alerting";

@@ -35,6 +35,8 @@ export interface MonitorObject {
 export interface MonitorOptions {
     meshEnabled: boolean;
     jaegerEnabled: boolean;
+    /** PostgreSQL runs a metrics exporter (port "metrics"). */
+    postgresExporter?: boolean;
 }
 
 type Relabel = Record<string, unknown>;
@@ -150,10 +152,29 @@ export function jaegerServiceMonitor(): MonitorObject {
     };
 }
 
+/**
+ * PostgreSQL's exporter with the mesh off. With the mesh on, Istio merges the exporter's metrics
+ * into the sidecar endpoint the istio-proxies monitor already scrapes.
+ */
+export function postgresPodMonitor(): MonitorObject {
+    return {
+        kind: "PodMonitor",
+        name: "postgres",
+        namespace: MONITORING_NAMESPACE,
+        scrapes: "apps",
+        spec: {
+            namespaceSelector: { matchNames: [DATA_NAMESPACE] },
+            selector: { matchLabels: { "app.kubernetes.io/name": "postgres" } },
+            podMetricsEndpoints: [{ port: "metrics", path: "/metrics" }],
+        },
+    };
+}
+
 /** Every monitor of the platform (callers create them only when Prometheus is enabled). */
 export function monitorSpecs(catalog: AppCatalog, options: MonitorOptions): MonitorObject[] {
     const monitors = [...catalog.values()].map((app) => appPodMonitor(app, options.meshEnabled));
     if (options.meshEnabled) monitors.push(istiodServiceMonitor(), istioProxyPodMonitor());
     if (options.jaegerEnabled) monitors.push(jaegerServiceMonitor());
+    if (options.postgresExporter && !options.meshEnabled) monitors.push(postgresPodMonitor());
     return monitors;
 }

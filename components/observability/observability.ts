@@ -50,6 +50,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly jaegerUrl: pulumi.Output<string>;
     /** Port-forward command of Prometheus (the canary tool's --prometheus-url), or "disabled". */
     public readonly prometheusUrl: pulumi.Output<string>;
+    /** The namespaces this component created (by name), for their NetworkPolicies. */
+    public readonly namespaces: Record<string, pulumi.Output<string>> = {};
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:observability:Observability", name, {}, opts);
@@ -69,6 +71,7 @@ export class Observability extends pulumi.ComponentResource {
         let stack: k8s.helm.v4.Chart | undefined;
         if (prometheusOn) {
             const monitoring = namespace(MONITORING_NAMESPACE);
+            this.namespaces[MONITORING_NAMESPACE] = monitoring.metadata.name;
             const dependsOn: pulumi.Resource[] = [monitoring];
 
             if (grafanaOn) {
@@ -116,6 +119,7 @@ export class Observability extends pulumi.ComponentResource {
         let jaeger: k8s.helm.v4.Chart | undefined;
         if (jaegerOn) {
             const tracing = namespace(TRACING_NAMESPACE);
+            this.namespaces[TRACING_NAMESPACE] = tracing.metadata.name;
             jaeger = new k8s.helm.v4.Chart(
                 JAEGER_RELEASE,
                 {
@@ -135,7 +139,8 @@ export class Observability extends pulumi.ComponentResource {
 
         if (stack) {
             // The monitors' CRDs come with the chart.
-            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn })) {
+            const postgresExporter = [...catalog.values()].some((a) => a.database);
+            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn, postgresExporter })) {
                 const after: pulumi.Resource[] = [stack];
                 if (m.scrapes === "istio" && args.istio) after.push(args.istio);
                 if (m.scrapes === "jaeger" && jaeger) after.push(jaeger);

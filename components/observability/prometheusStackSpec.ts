@@ -2,6 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ObservabilityConfig, Resources } from "../config";
 import { parseMemory } from "../config/quantity";
+import { ALERTMANAGER_CONFIG_SECRET } from "./alertmanagerSpec";
 import { MONITORING_NAMESPACE } from "../naming";
 import {
     DASHBOARD_LABEL,
@@ -27,6 +28,40 @@ export const HELPER_RESOURCES = {
     grafanaSidecar: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
 } satisfies Record<string, Resources>;
 
+/**
+ * kube-state-metrics' default collectors without `secrets`: listing every Secret of the cluster
+ * (even for metadata only) would need a ClusterRole that reads them all.
+ */
+export const KUBE_STATE_METRICS_COLLECTORS = [
+    "certificatesigningrequests",
+    "configmaps",
+    "cronjobs",
+    "daemonsets",
+    "deployments",
+    "endpointslices",
+    "horizontalpodautoscalers",
+    "ingresses",
+    "jobs",
+    "leases",
+    "limitranges",
+    "mutatingwebhookconfigurations",
+    "namespaces",
+    "networkpolicies",
+    "nodes",
+    "persistentvolumeclaims",
+    "persistentvolumes",
+    "poddisruptionbudgets",
+    "pods",
+    "replicasets",
+    "replicationcontrollers",
+    "resourcequotas",
+    "services",
+    "statefulsets",
+    "storageclasses",
+    "validatingwebhookconfigurations",
+    "volumeattachments",
+];
+
 /** uid of the Jaeger data source (dashboards and trace links refer to it). */
 export const JAEGER_DATASOURCE_UID = "jaeger";
 /** uid of the chart's built-in default Prometheus data source. */
@@ -51,25 +86,14 @@ const POD_SECURITY = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-/** A route tree that only groups and silences: receivers are added per installation. */
-export function alertmanagerConfig(): Values {
-    return {
-        global: { resolve_timeout: "5m" },
-        route: {
-            receiver: "null",
-            group_by: ["namespace", "alertname"],
-            group_wait: "30s",
-            group_interval: "5m",
-            repeat_interval: "12h",
-            routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
-        },
-        inhibit_rules: [
-            { source_matchers: ["severity = critical"], target_matchers: ["severity =~ warning|info"], equal: ["namespace", "alertname"] },
-            { source_matchers: ["severity = warning"], target_matchers: ["severity = info"], equal: ["namespace", "alertname"] },
-        ],
-        receivers: [{ name: "null" }],
-    };
-}
+/** The node-exporter chart's own pod security context (nobody), plus the runtime's seccomp profile. */
+const NODE_EXPORTER_POD_SECURITY = {
+    runAsNonRoot: true,
+    runAsUser: 65534,
+    runAsGroup: 65534,
+    fsGroup: 65534,
+    seccompProfile: { type: "RuntimeDefault" },
+};
 
 function grafanaValues(config: ObservabilityConfig): Values {
     if (!config.grafana.enabled) return { enabled: false };
@@ -83,6 +107,9 @@ function grafanaValues(config: ObservabilityConfig): Values {
         resources: HELPER_RESOURCES.grafana,
         testFramework: { enabled: false },
         persistence: { enabled: false },
+        // A Role in monitoring instead of the chart's ClusterRole that reads every Secret and
+        // ConfigMap of the cluster: dashboards and data sources are only looked up there.
+        rbac: { namespaced: true },
         "grafana.ini": {
             analytics: { check_for_updates: false, reporting_enabled: false },
             users: { allow_sign_up: false },
@@ -93,7 +120,8 @@ function grafanaValues(config: ObservabilityConfig): Values {
                 enabled: true,
                 label: DASHBOARD_LABEL,
                 labelValue: DASHBOARD_LABEL_VALUE,
-                // Dashboards as code live next to Grafana; no cluster-wide ConfigMap discovery.
+                // Dashboards as code live next to Grafana (kube-prometheus-stack's default is ALL,
+                // which the namespaced Role could not serve).
                 searchNamespace: [MONITORING_NAMESPACE],
                 provider: { allowUiUpdates: false },
             },
@@ -103,6 +131,7 @@ function grafanaValues(config: ObservabilityConfig): Values {
                 defaultDatasourceEnabled: true,
                 isDefaultDatasource: true,
                 uid: PROMETHEUS_DATASOURCE_UID,
+                searchNamespace: [MONITORING_NAMESPACE],
             },
         },
         additionalDataSources: config.jaeger.enabled
@@ -180,16 +209,24 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
         },
         alertmanager: {
             enabled: true,
-            config: alertmanagerConfig(),
+            // Receivers carry secrets: the configuration is our own Secret (alertmanagerSpec.ts), not chart values.
             alertmanagerSpec: {
+                useExistingSecret: true,
+                configSecret: ALERTMANAGER_CONFIG_SECRET,
                 replicas: 1,
                 retention: "120h",
                 resources: HELPER_RESOURCES.alertmanager,
                 securityContext: POD_SECURITY,
             },
         },
-        "kube-state-metrics": { resources: HELPER_RESOURCES.kubeStateMetrics },
-        "prometheus-node-exporter": { resources: HELPER_RESOURCES.nodeExporter },
+        "kube-state-metrics": { resources: HELPER_RESOURCES.kubeStateMetrics, collectors: [...KUBE_STATE_METRICS_COLLECTORS] },
+        "prometheus-node-exporter": {
+            resources: HELPER_RESOURCES.nodeExporter,
+            // It needs the host's network, PIDs and filesystem (its one policy exemption), but no
+            // capability, no privilege escalation and no syscalls beyond the runtime's default.
+            securityContext: { ...NODE_EXPORTER_POD_SECURITY },
+            containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+        },
         grafana: grafanaValues(config),
     };
 }

@@ -7,6 +7,7 @@ export { Postgres } from "./postgres";
 export type { PostgresArgs, AppDatabaseSecret } from "./postgres";
 export { NetworkPolicies } from "./networkPolicies";
 export type { NetworkPoliciesArgs } from "./networkPolicies";
+export { networkPolicyOptions } from "./networkPolicySpec";
 export { IngressEdge } from "./ingressEdge";
 export type { IngressEdgeArgs } from "./ingressEdge";
 export type { EdgeExposure } from "./ingressSpec";

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { chartLocation } from "../chartSource";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment } from "../config";
 import type { ChartPin } from "../versions";
-import { APP_NAMESPACE, INGRESS_NAMESPACE, platformLabels } from "../naming";
+import { APP_NAMESPACE, INGRESS_NAMESPACE, platformLabels, podSecurityLabels } from "../naming";
 import type { MicroService } from "./microService";
 import type { AppNamespaces } from "./namespaces";
 import { EdgeExposure, edgeUrl, INGRESS_NAME, ingressSpec, TRAEFIK_CHART, traefikValues } from "./ingressSpec";
@@ -27,6 +27,8 @@ export interface IngressEdgeArgs {
 export class IngressEdge extends pulumi.ComponentResource {
     /** Public base URL of the platform. */
     public readonly url: pulumi.Output<string>;
+    /** The namespaces this component created (by name), for their NetworkPolicies. */
+    public readonly namespaces: Record<string, pulumi.Output<string>> = {};
 
     constructor(name: string, args: IngressEdgeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:workloads:IngressEdge", name, {}, opts);
@@ -40,15 +42,12 @@ export class IngressEdge extends pulumi.ComponentResource {
                 {
                     metadata: {
                         name: INGRESS_NAMESPACE,
-                        labels: {
-                            ...labels,
-                            "pod-security.kubernetes.io/enforce": "restricted",
-                            "pod-security.kubernetes.io/enforce-version": "latest",
-                        },
+                        labels: { ...labels, ...podSecurityLabels("restricted") },
                     },
                 },
                 { parent: this },
             );
+            this.namespaces[INGRESS_NAMESPACE] = ns.metadata.name;
             dependsOn.push(
                 new k8s.helm.v4.Chart(
                     "traefik",

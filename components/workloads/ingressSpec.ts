@@ -1,7 +1,8 @@
 // Pure builders for the mesh-off edge: the Ingress and the Traefik chart values.
 import type * as k8s from "@pulumi/kubernetes";
 import { EDGE_NODE_PORTS } from "../cluster/types";
-import type { AppFacts, EdgeConfig } from "../config";
+import type { AppFacts, EdgeConfig, RateLimitConfig } from "../config";
+import { APP_NAMESPACE } from "../naming";
 
 export const TRAEFIK_CHART = "traefik";
 export const INGRESS_NAME = "orders-platform";
@@ -40,16 +41,47 @@ export function edgeUrl(edge: EdgeConfig, exposure: EdgeExposure): string {
     return `${scheme}://${edge.host}${isDefault ? "" : `:${port}`}`;
 }
 
-/** Values of the Traefik chart (keys of chart 41.x): Ingress provider only, restricted pods, our IngressClass. */
+/** Traefik's per-client rate limit, defined in its file provider (no Traefik CRDs needed). */
+export const RATE_LIMIT_MIDDLEWARE = "edge-rate-limit";
+
+/** Dynamic configuration of the file provider: the RateLimit middleware (answers 429 above the limit). */
+export function traefikDynamicConfig(rateLimit: RateLimitConfig): Record<string, unknown> {
+    return {
+        http: {
+            middlewares: {
+                [RATE_LIMIT_MIDDLEWARE]: {
+                    rateLimit: {
+                        average: rateLimit.requestsPerSecond,
+                        period: "1s",
+                        burst: rateLimit.burst,
+                        // Per client address; behind proxies, the address that many hops from the right of X-Forwarded-For.
+                        ...(rateLimit.trustedProxies > 0 ? { sourceCriterion: { ipStrategy: { depth: rateLimit.trustedProxies } } } : {}),
+                    },
+                },
+            },
+        },
+    };
+}
+
+/**
+ * Values of the Traefik chart (keys of chart 41.x): Ingress provider only (watching the app
+ * namespace), restricted pods, our IngressClass, and the rate limit on both entry points.
+ */
 export function traefikValues(edge: EdgeConfig, exposure: EdgeExposure, replicas = 1): Record<string, unknown> {
+    const rateLimited = edge.rateLimit.enabled ? { http: { middlewares: [`${RATE_LIMIT_MIDDLEWARE}@file`] } } : {};
+    const nodePort = (port: number) => (exposure.type === "NodePort" ? { nodePort: port } : {});
     return {
         deployment: { replicas },
         ingressClass: { enabled: true, isDefaultClass: false, name: edge.ingressClass },
         providers: {
             // Plain networking.k8s.io/v1 Ingress only: no Traefik CRDs, no Gateway API.
             kubernetesCRD: { enabled: false },
-            kubernetesIngress: { enabled: true, allowEmptyServices: true },
+            kubernetesIngress: { enabled: true, allowEmptyServices: true, namespaces: [APP_NAMESPACE] },
             kubernetesGateway: { enabled: false },
+            // The rate-limit middleware; a file provider needs neither CRDs nor RBAC.
+            file: edge.rateLimit.enabled
+                ? { enabled: true, watch: false, content: traefikDynamicConfig(edge.rateLimit) }
+                : { enabled: false },
         },
         gateway: { enabled: false },
         gatewayClass: { enabled: false },
@@ -59,8 +91,8 @@ export function traefikValues(edge: EdgeConfig, exposure: EdgeExposure, replicas
         accessLog: { enabled: true, format: "json" },
         service: { spec: { type: exposure.type } },
         ports: {
-            web: exposure.type === "NodePort" ? { nodePort: EDGE_NODE_PORTS.http } : {},
-            websecure: exposure.type === "NodePort" ? { nodePort: EDGE_NODE_PORTS.https } : {},
+            web: { ...nodePort(EDGE_NODE_PORTS.http), ...rateLimited },
+            websecure: { ...nodePort(EDGE_NODE_PORTS.https), ...rateLimited },
         },
         resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
         podSecurityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },

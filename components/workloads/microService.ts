@@ -1,6 +1,7 @@
 // One microservice: ServiceAccount, ConfigMap, stable (and canary) Deployment, Service, HPA, PDB.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { appAuthEnv, type TokenVerification } from "../auth/authSpec";
 import type { ClusterTopology } from "../cluster/types";
 import type { AppConfig, AppFacts, Environment } from "../config";
 import { platformLabels } from "../naming";
@@ -39,8 +40,12 @@ export interface MicroServiceArgs {
     databaseSecret?: DatabaseSecretRef;
     /** Extra non-secret environment (USERS_URL, OTEL_EXPORTER_OTLP_ENDPOINT, ...). */
     env: Record<string, pulumi.Input<string>>;
+    /** How the app verifies tokens (AUTH_* environment: issuer, audiences, keys, claims). */
+    auth: TokenVerification;
     meshEnabled: boolean;
     topology: ClusterTopology;
+    /** Database maintenance: every Deployment at 0 pods, no HPA (see components/workloads/RESTORE.md). */
+    suspended?: boolean;
 }
 
 export class MicroService extends pulumi.ComponentResource {
@@ -63,7 +68,7 @@ export class MicroService extends pulumi.ComponentResource {
 
         const labels = platformLabels(environment, "microservice");
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels: { ...labels, app } });
-        const plan = planReplicas(config, args.meshEnabled);
+        const plan = planReplicas(config, args.meshEnabled, args.suspended);
         if (plan.approximation) pulumi.log.warn(approximationWarning(app, plan.approximation), this);
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -72,7 +77,9 @@ export class MicroService extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const data = pulumi.output(args.env).apply((env) => configMapData(facts, config, env as Record<string, string>));
+        // Public settings only: the JWKS holds public keys (AUTH_JWKS) or is fetched (AUTH_JWKS_URI).
+        const env = { ...appAuthEnv(args.auth), ...args.env };
+        const data = pulumi.output(env).apply((e) => configMapData(facts, config, e as Record<string, string>));
         const configMap = new k8s.core.v1.ConfigMap(`${app}-config`, { metadata: meta(`${app}-config`), data }, { parent: this });
 
         const tracks: Array<{ track: Track; version: string; image: pulumi.Input<string>; replicas?: number }> = [

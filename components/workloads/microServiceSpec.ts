@@ -19,6 +19,8 @@ export const TERMINATION_BUFFER_SECONDS = 10;
 /** Pause before SIGTERM so endpoints and sidecars stop sending traffic to a terminating pod. */
 export const PRE_STOP_SLEEP_SECONDS = 5;
 export const REVISION_HISTORY_LIMIT = 5;
+/** Extra pods a rolling update may start (maxUnavailable is 0): the connection budget counts them. */
+export const ROLLING_MAX_SURGE = 1;
 
 // --- replicas ------------------------------------------------------------------
 
@@ -58,8 +60,11 @@ export interface ReplicaPlan {
 /**
  * How many pods each Deployment runs. With the mesh on, Istio splits traffic by weight, so
  * the weight never influences a Deployment (changing it only touches VirtualServices).
+ * `suspended` (database maintenance) holds every Deployment at 0 pods without an HPA; the next
+ * `pulumi up` without it puts the configured counts and HPAs back.
  */
-export function planReplicas(config: AppConfig, meshEnabled: boolean): ReplicaPlan {
+export function planReplicas(config: AppConfig, meshEnabled: boolean, suspended = false): ReplicaPlan {
+    if (suspended) return { stableReplicas: 0, canaryReplicas: config.canary ? 0 : undefined, pdb: false };
     const baseline = config.autoscaling?.min ?? config.replicas;
     const pdb = baseline > 1;
     const hpa = (min: number, reserved = 0): HpaPlan | undefined =>
@@ -108,12 +113,23 @@ export function upstreamUrls(facts: AppFacts, catalog: AppCatalog, namespace: st
     );
 }
 
+/** The app's database pool, sized by the connection budget (connectionBudget.ts); only apps with a database. */
+export function dbPoolEnv(facts: AppFacts, config: AppConfig): Record<string, string> {
+    if (!facts.database) return {};
+    return {
+        DB_POOL_MAX: String(config.dbPool.max),
+        DB_POOL_ACQUIRE_TIMEOUT_MS: String(config.dbPool.acquireTimeoutMs),
+        DB_STATEMENT_TIMEOUT_MS: String(config.dbPool.statementTimeoutMs),
+    };
+}
+
 export function configMapData(facts: AppFacts, config: AppConfig, env: Record<string, string>): Record<string, string> {
     return {
         PORT: String(facts.port),
         LOG_LEVEL: config.logLevel,
         OTEL_SERVICE_NAME: facts.name,
         SHUTDOWN_GRACE_SECONDS: String(facts.shutdownGraceSeconds),
+        ...dbPoolEnv(facts, config),
         ...env,
     };
 }
@@ -248,7 +264,7 @@ export function deploymentSpec(d: DeploymentInput): DeploymentSpec {
         progressDeadlineSeconds: 600,
         minReadySeconds: 5,
         selector: { matchLabels: selectorLabels(d.facts.name, d.track) },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: ROLLING_MAX_SURGE } },
         template: {
             metadata: {
                 labels: podLabels(d.environment, d.facts.name, d.version, d.track),

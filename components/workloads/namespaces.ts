@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Environment } from "../config";
-import { APP_NAMESPACE, DATA_NAMESPACE, platformLabels } from "../naming";
+import { APP_NAMESPACE, DATA_NAMESPACE, platformLabels, podSecurityLabels } from "../naming";
 
 export interface AppNamespacesArgs {
     environment: Environment;
@@ -12,17 +12,15 @@ export interface AppNamespacesArgs {
     protect?: boolean;
 }
 
-/** Namespace labels: injection with the mesh; Pod Security "restricted" enforced without it. */
+/**
+ * Namespace labels: Pod Security "restricted" enforced, with or without the mesh. Sidecars need
+ * no NET_ADMIN: the Istio CNI node agent sets up their traffic redirection.
+ */
 export function namespaceLabels(environment: string, sidecarInjection: boolean): Record<string, string> {
     return {
         ...platformLabels(environment, "namespace"),
-        // istio-init needs NET_ADMIN/NET_RAW, which "restricted" forbids; with the mesh the
-        // level is only audited and warned about (our own containers still meet it).
-        ...(sidecarInjection
-            ? { "istio-injection": "enabled" }
-            : { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest" }),
-        "pod-security.kubernetes.io/audit": "restricted",
-        "pod-security.kubernetes.io/warn": "restricted",
+        ...(sidecarInjection ? { "istio-injection": "enabled" } : {}),
+        ...podSecurityLabels("restricted"),
     };
 }
 

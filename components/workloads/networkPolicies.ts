@@ -1,22 +1,21 @@
-// Default-deny NetworkPolicies plus exactly the allows the traffic graph declares.
+// Default-deny NetworkPolicies plus exactly the allows the traffic graph and the platform need,
+// in every namespace the program owns.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TrafficEdge } from "../appGraph";
 import type { AppCatalog, Environment } from "../config";
-import { APP_NAMESPACE, platformLabels } from "../naming";
-import type { AppNamespaces } from "./namespaces";
-import { networkPolicySpecs, NetworkPolicyOptions } from "./networkPolicySpec";
+import { platformLabels } from "../naming";
+import { managedNamespaces, networkPolicySpecs, NetworkPolicyOptions } from "./networkPolicySpec";
 
-export interface NetworkPoliciesArgs {
+export interface NetworkPoliciesArgs extends NetworkPolicyOptions {
     environment: Environment;
     graph: TrafficEdge[];
     catalog: AppCatalog;
-    meshEnabled: boolean;
-    namespaces: Pick<AppNamespaces, "appNamespace" | "dataNamespace">;
-    /** Apps export traces to Jaeger (observability.jaeger.enabled). Default: false. */
-    tracing?: boolean;
-    /** Kind of the cluster's backup target. Default: volume. */
-    backupTarget?: NetworkPolicyOptions["backupTarget"];
+    /**
+     * Every managed namespace by name, as the Output of the Namespace that creates it (so each
+     * policy is created after its namespace).
+     */
+    namespaces: Record<string, pulumi.Input<string>>;
 }
 
 export class NetworkPolicies extends pulumi.ComponentResource {
@@ -26,17 +25,21 @@ export class NetworkPolicies extends pulumi.ComponentResource {
     constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("orders-platform:workloads:NetworkPolicies", name, {}, opts);
         const labels = platformLabels(args.environment, "network-policy");
-        const specs = networkPolicySpecs(args.graph, {
-            meshEnabled: args.meshEnabled,
-            tracing: args.tracing ?? false,
-            backupTarget: args.backupTarget ?? "volume",
-        });
+        const missing = managedNamespaces(args).filter((ns) => !(ns in args.namespaces));
+        if (missing.length > 0) throw new Error(`NetworkPolicies: no Namespace given for ${missing.join(", ")}`);
+        const specs = networkPolicySpecs(args.graph, args);
         for (const p of specs) {
-            // Referencing the Namespace outputs orders each policy after its namespace.
-            const namespace = p.namespace === APP_NAMESPACE ? args.namespaces.appNamespace : args.namespaces.dataNamespace;
             new k8s.networking.v1.NetworkPolicy(
                 `${p.namespace}-${p.name}`,
-                { metadata: { name: p.name, namespace, labels, annotations: { "orders-platform/reason": p.reason } }, spec: p.spec },
+                {
+                    metadata: {
+                        name: p.name,
+                        namespace: args.namespaces[p.namespace],
+                        labels,
+                        annotations: { "orders-platform/reason": p.reason },
+                    },
+                    spec: p.spec,
+                },
                 { parent: this },
             );
         }

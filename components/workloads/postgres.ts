@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { BackupTarget } from "../cluster/types";
 import { BACKUP_SERVICE_ACCOUNT } from "../cluster/types";
+import { postgresSettings } from "./connectionBudget";
 import type { DatabaseConfig, Environment } from "../config";
 import { platformLabels } from "../naming";
 import {
@@ -14,8 +15,10 @@ import {
     backupCronJobSpec,
     BackupDestination,
     backupUrl,
+    BOOTSTRAP_SERVICE_ACCOUNT,
     bootstrapJobName,
     bootstrapJobSpec,
+    type BootstrapInput,
     clientServiceSpec,
     DATABASE_URL_KEY,
     databaseUrl,
@@ -23,7 +26,7 @@ import {
     headlessServiceSpec,
     POSTGRES_HEADLESS_NAME,
     POSTGRES_NAME,
-    postgresPeerAuthenticationSpec,
+    postgresPdbSpec,
     type PostgresImages,
     ROLES_SECRET,
     SCRIPTS_CONFIGMAP,
@@ -31,6 +34,8 @@ import {
     statefulSetSpec,
     SUPERUSER_NAME,
     SUPERUSER_SECRET,
+    WAL_PREFIX,
+    type WalArchiveInput,
 } from "./postgresSpec";
 
 export interface PostgresArgs {
@@ -47,9 +52,13 @@ export interface PostgresArgs {
     backupTarget: BackupTarget;
     /** prod: protect and retain the data (StatefulSet with its volumes, backup volume, superuser password). */
     protect: boolean;
-    /** With the mesh, the un-injected Job pods need a plaintext-capable Postgres port. */
-    meshEnabled?: boolean;
     images: PostgresImages;
+    /** Per app: its role's CONNECTION LIMIT, the app's worst case in the connection budget (default: none). */
+    connectionLimits?: Record<string, number>;
+    /** Dump order of the app databases (dumpOrder); default: databaseApps sorted. */
+    dumpOrder?: string[];
+    /** Run the metrics exporter next to PostgreSQL (Prometheus is on). */
+    exporter?: boolean;
 }
 
 export interface AppDatabaseSecret {
@@ -60,6 +69,20 @@ export interface AppDatabaseSecret {
 }
 
 const PASSWORD = { length: 32, special: false } as const;
+
+function walArchiveInput(
+    target: Exclude<BackupTarget, { kind: "volume" }>,
+    images: PostgresImages,
+    archiveTimeoutSeconds: number,
+): WalArchiveInput {
+    return {
+        store: target.kind,
+        url: target.bucket.apply((b) => backupUrl(target.kind, b, WAL_PREFIX)),
+        region: target.kind === "s3" ? target.region : undefined,
+        uploaderImage: target.kind === "s3" ? images.awsCli : images.gcloudCli,
+        archiveTimeoutSeconds,
+    };
+}
 
 export class Postgres extends pulumi.ComponentResource {
     /** Per app: the Secret with its DATABASE_URL (the password only ever inside Pulumi secrets). */
@@ -74,6 +97,16 @@ export class Postgres extends pulumi.ComponentResource {
         const meta = (objectName: string, namespace: pulumi.Input<string> = args.namespace) => ({ name: objectName, namespace, labels });
         const keep = { protect: args.protect, retainOnDelete: args.protect };
         const apps = [...args.databaseApps].sort();
+        const dumpOrder = args.dumpOrder ?? apps;
+        const target = args.backupTarget;
+        // Point-in-time recovery needs object storage (validated with the stack config).
+        const wal = config.walArchiving.enabled && target.kind !== "volume" ? target : undefined;
+        const bootstrap: BootstrapInput = {
+            apps,
+            connectionLimits: args.connectionLimits ?? {},
+            baseBackups: !!wal,
+            monitor: !!args.exporter,
+        };
 
         // The superuser password is only applied by initdb: replacing it would lock the bootstrap out.
         const superuserPassword = new random.RandomPassword(`${name}-superuser`, PASSWORD, { parent: this, ...keep });
@@ -122,12 +155,16 @@ export class Postgres extends pulumi.ComponentResource {
 
         new k8s.core.v1.ServiceAccount(
             POSTGRES_NAME,
-            { metadata: meta(POSTGRES_NAME), automountServiceAccountToken: false },
+            {
+                // With WAL archiving its wal-upload container writes to the bucket (IRSA / Workload Identity).
+                metadata: { ...meta(POSTGRES_NAME), annotations: wal?.walArchiveServiceAccountAnnotations ?? {} },
+                automountServiceAccountToken: false,
+            },
             { parent: this },
         );
         const scripts = new k8s.core.v1.ConfigMap(
             SCRIPTS_CONFIGMAP,
-            { metadata: meta(SCRIPTS_CONFIGMAP), data: scriptsData(apps) },
+            { metadata: meta(SCRIPTS_CONFIGMAP), data: scriptsData(bootstrap) },
             { parent: this },
         );
 
@@ -147,36 +184,40 @@ export class Postgres extends pulumi.ComponentResource {
             POSTGRES_NAME,
             {
                 metadata: meta(POSTGRES_NAME),
-                spec: statefulSetSpec({ config, image: args.images.postgres, labels, storageClassName, retainVolumes: args.protect }),
+                spec: statefulSetSpec({
+                    config,
+                    image: args.images.postgres,
+                    labels,
+                    storageClassName,
+                    retainVolumes: args.protect,
+                    settings: postgresSettings(config),
+                    stopped: config.maintenance === "database-stopped",
+                    exporterImage: args.exporter ? args.images.postgresExporter : undefined,
+                    walArchive: wal ? walArchiveInput(wal, args.images, config.walArchiving.archiveTimeoutSeconds) : undefined,
+                }),
             },
-            { parent: this, dependsOn: [superuserSecret], ...keep },
+            { parent: this, dependsOn: [superuserSecret, scripts], ...keep },
         );
+        new k8s.policy.v1.PodDisruptionBudget(POSTGRES_NAME, { metadata: meta(POSTGRES_NAME), spec: postgresPdbSpec() }, { parent: this });
 
-        const mesh: pulumi.Resource[] = [];
-        if (args.meshEnabled) {
-            mesh.push(
-                new k8s.apiextensions.CustomResource(
-                    `${POSTGRES_NAME}-job-clients`,
-                    {
-                        apiVersion: "security.istio.io/v1",
-                        kind: "PeerAuthentication",
-                        metadata: meta(`${POSTGRES_NAME}-job-clients`),
-                        spec: postgresPeerAuthenticationSpec(),
-                    },
-                    { parent: this },
-                ),
-            );
-        }
+        const bootstrapSa = new k8s.core.v1.ServiceAccount(
+            BOOTSTRAP_SERVICE_ACCOUNT,
+            { metadata: meta(BOOTSTRAP_SERVICE_ACCOUNT), automountServiceAccountToken: false },
+            { parent: this },
+        );
 
         // Converges roles and databases; a new name (hash of the scripts) re-runs it after changes.
         new k8s.batch.v1.Job(
             `${POSTGRES_NAME}-bootstrap`,
-            { metadata: meta(bootstrapJobName(apps)), spec: bootstrapJobSpec(args.images.postgres, apps, labels) },
-            { parent: this, dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, ...mesh], deleteBeforeReplace: true },
+            { metadata: meta(bootstrapJobName(bootstrap)), spec: bootstrapJobSpec(args.images.postgres, apps, labels) },
+            {
+                parent: this,
+                dependsOn: [statefulSet, service, scripts, superuserSecret, rolesSecret, bootstrapSa],
+                deleteBeforeReplace: true,
+            },
         );
 
         if (config.backup.enabled) {
-            const target = args.backupTarget;
             const backupSa = new k8s.core.v1.ServiceAccount(
                 BACKUP_SERVICE_ACCOUNT.name,
                 {
@@ -217,7 +258,18 @@ export class Postgres extends pulumi.ComponentResource {
             }
             new k8s.batch.v1.CronJob(
                 BACKUP_NAME,
-                { metadata: meta(BACKUP_NAME), spec: backupCronJobSpec({ config, images: args.images, apps, labels, destination }) },
+                {
+                    metadata: meta(BACKUP_NAME),
+                    spec: backupCronJobSpec({
+                        config,
+                        images: args.images,
+                        apps: dumpOrder,
+                        labels,
+                        destination,
+                        storageClassName,
+                        walUrl: wal ? wal.bucket.apply((b) => backupUrl(wal.kind, b, WAL_PREFIX)) : undefined,
+                    }),
+                },
                 { parent: this, dependsOn: deps },
             );
         }

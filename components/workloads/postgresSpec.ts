@@ -1,10 +1,15 @@
 // Pure builders for the shared Postgres: StatefulSet, Services, bootstrap Job, backup CronJob.
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { POSTGRES_PORT } from "../appGraph";
+import { BACKUP_OBJECT_PREFIX, WAL_OBJECT_PREFIX } from "../cluster/types";
 import type { DatabaseConfig, ImageRefs } from "../config";
+import { parseMemory } from "../config/quantity";
 import { DATA_NAMESPACE } from "../naming";
+import { EXPORTER_CONNECTIONS, type PostgresSettings } from "./connectionBudget";
 import { containerSecurityContext, podSecurityContext, POSTGRES_UID, tmpVolume } from "./security";
 
 type Input<T> = pulumi.Input<T>;
@@ -21,7 +26,13 @@ export const SUPERUSER_NAME = "postgres";
 export const ROLES_SECRET = "postgres-roles";
 export const SCRIPTS_CONFIGMAP = "postgres-scripts";
 export const BACKUP_NAME = "postgres-backup";
+/** ServiceAccount of the bootstrap Job: its mesh identity is what Postgres' AuthorizationPolicy admits. */
+export const BOOTSTRAP_SERVICE_ACCOUNT = "postgres-bootstrap";
 export const BACKUP_ROLE = "backup";
+/** Role of the metrics exporter: pg_monitor, no password (it connects over the pod's local socket). */
+export const MONITOR_ROLE = "monitor";
+/** Connections the backup role may hold: pg_dump, and pg_basebackup's two WAL sender connections. */
+export const BACKUP_ROLE_CONNECTION_LIMIT = 3;
 export const BACKUP_PVC = "postgres-backups";
 export const DATABASE_URL_KEY = "DATABASE_URL";
 /** Where the volume mounts; PGDATA is a subdirectory so lost+found never confuses initdb. */
@@ -34,10 +45,11 @@ export const BACKUP_POD_LABELS = { "app.kubernetes.io/name": "postgres-backup" }
 export const BOOTSTRAP_POD_LABELS = { "app.kubernetes.io/name": "postgres-bootstrap" } as const;
 
 /** Pinned images (components/versions.ts, or the stack's `images` overrides). */
-export type PostgresImages = Pick<ImageRefs, "postgres" | "awsCli" | "gcloudCli">;
+export type PostgresImages = Pick<ImageRefs, "postgres" | "awsCli" | "gcloudCli" | "postgresExporter">;
 
 export const JOB_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
 export const BACKUP_RESOURCES = { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } };
+export const EXPORTER_RESOURCES = { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "128Mi" } };
 
 const IDENT = /^[a-z][a-z0-9_]*$/;
 
@@ -59,26 +71,46 @@ export function databaseUrl(role: string, password: string, database: string, ho
 
 // --- scripts -------------------------------------------------------------------
 
+export interface BootstrapInput {
+    apps: string[];
+    /** Per app: its role's CONNECTION LIMIT (the app's worst case in the connection budget); absent = none. */
+    connectionLimits: Record<string, number>;
+    /** The backup role takes base backups (REPLICATION) for point-in-time recovery. */
+    baseBackups: boolean;
+    /** A role for the metrics exporter. */
+    monitor: boolean;
+}
+
 /**
- * SQL that converges roles and databases: creates what is missing and (re)sets passwords and
- * ownership, so re-running it after any change (or on an existing database) is safe.
- * Passwords come from the environment via \getenv, never from the script or the command line.
+ * SQL that converges roles and databases: creates what is missing and (re)sets passwords,
+ * connection limits and ownership, so re-running it after any change (or on an existing database)
+ * is safe. Passwords come from the environment via \getenv, never from the script or the command line.
  */
-export function bootstrapSql(apps: string[]): string {
+export function bootstrapSql(b: BootstrapInput): string {
     const lines = [
         "\\set ON_ERROR_STOP on",
         `\\getenv pw ${passwordEnv(BACKUP_ROLE)}`,
         `SELECT format('CREATE ROLE %I LOGIN', '${BACKUP_ROLE}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${BACKUP_ROLE}')\\gexec`,
-        `ALTER ROLE ${BACKUP_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
+        `ALTER ROLE ${BACKUP_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE ${b.baseBackups ? "REPLICATION" : "NOREPLICATION"} ` +
+            `CONNECTION LIMIT ${BACKUP_ROLE_CONNECTION_LIMIT} PASSWORD :'pw';`,
         // Read-only access to every table, exactly what pg_dump needs.
         `GRANT pg_read_all_data TO ${BACKUP_ROLE};`,
     ];
-    for (const app of apps) {
+    if (b.monitor) {
+        lines.push(
+            `SELECT format('CREATE ROLE %I LOGIN', '${MONITOR_ROLE}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${MONITOR_ROLE}')\\gexec`,
+            // No password: only the local socket (trust inside the pod) lets it in.
+            `ALTER ROLE ${MONITOR_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION CONNECTION LIMIT ${EXPORTER_CONNECTIONS} PASSWORD NULL;`,
+            `GRANT pg_monitor TO ${MONITOR_ROLE};`,
+        );
+    }
+    for (const app of b.apps) {
         const id = dbIdentifier(app);
+        const limit = b.connectionLimits[app] ?? -1;
         lines.push(
             `\\getenv pw ${passwordEnv(id)}`,
             `SELECT format('CREATE ROLE %I LOGIN', '${id}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${id}')\\gexec`,
-            `ALTER ROLE ${id} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'pw';`,
+            `ALTER ROLE ${id} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT ${limit} PASSWORD :'pw';`,
             `SELECT format('CREATE DATABASE %I OWNER %I', '${id}', '${id}') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${id}')\\gexec`,
             `ALTER DATABASE ${id} OWNER TO ${id};`,
             `REVOKE ALL ON DATABASE ${id} FROM PUBLIC;`,
@@ -100,34 +132,56 @@ psql --no-psqlrc --quiet --file=/scripts/bootstrap.sql
 echo "roles and databases are up to date"
 `;
 
-export const BACKUP_SCRIPT = `#!/bin/sh
-# Dumps every app database (pg_dump custom format, gzip level 6) into $BACKUP_DIR/<UTC timestamp>/,
-# then deletes backup directories older than $RETENTION_DAYS days when that is set.
-set -eu
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-target="$BACKUP_DIR/$stamp"
-mkdir -p "$target.partial"
-for db in $DATABASES; do
-  pg_dump --format=custom --compress=6 --no-password --dbname="$db" --file="$target.partial/$db.dump"
-done
-mv "$target.partial" "$target"
-if [ -n "\${RETENTION_DAYS:-}" ]; then
-  find "$BACKUP_DIR" -mindepth 1 -maxdepth 1 -type d -name '20*' -mtime "+$RETENTION_DAYS" -exec rm -rf {} +
-fi
-echo "backup $stamp: $DATABASES"
-`;
+/** Shell scripts of the backup job, the uploader and WAL archiving (tested directly with sh). */
+export const SCRIPTS_DIR = path.join(__dirname, "scripts");
+export const SHELL_SCRIPTS = [
+    "backup.sh",
+    "backup-retention.sh",
+    "backup-store.sh",
+    "backup-upload.sh",
+    "wal-archive.sh",
+    "wal-upload.sh",
+    // Used by the restore procedure (RESTORE.md).
+    "restore.sh",
+    "pitr-prepare.sh",
+];
 
-export function scriptsData(apps: string[]): Record<string, string> {
-    return { "bootstrap.sh": BOOTSTRAP_SCRIPT, "bootstrap.sql": bootstrapSql(apps), "backup.sh": BACKUP_SCRIPT };
+export function scriptsData(b: BootstrapInput): Record<string, string> {
+    const shell = Object.fromEntries(SHELL_SCRIPTS.map((f) => [f, fs.readFileSync(path.join(SCRIPTS_DIR, f), "utf8")]));
+    return { "bootstrap.sh": BOOTSTRAP_SCRIPT, "bootstrap.sql": bootstrapSql(b), "pg_hba.conf": pgHbaConf(), ...shell };
 }
 
 /** Changes when the roles/databases to converge change: the bootstrap Job is then re-run. */
-export function bootstrapJobName(apps: string[]): string {
+export function bootstrapJobName(b: BootstrapInput): string {
     const hash = createHash("sha256")
-        .update(JSON.stringify(scriptsData(apps)))
+        .update(JSON.stringify([BOOTSTRAP_SCRIPT, bootstrapSql(b)]))
         .digest("hex")
         .slice(0, 8);
     return `postgres-bootstrap-${hash}`;
+}
+
+/**
+ * Dump order of the app databases: an app before the apps it calls. Dumps of several databases
+ * cannot share one snapshot; in this order a caller's dump never refers to a row its callee's
+ * (later) dump lacks, unless that row was deleted in between.
+ */
+export function dumpOrder(apps: ReadonlyArray<{ name: string; calls: string[] }>): string[] {
+    const byName = new Map(apps.map((a) => [a.name, a]));
+    const order: string[] = [];
+    const visiting = new Set<string>();
+    const visit = (name: string) => {
+        if (order.includes(name)) return;
+        if (visiting.has(name)) throw new Error(`apps call each other in a cycle through ${name}`);
+        visiting.add(name);
+        // Callers first: every app that calls `name` goes before it.
+        for (const caller of [...byName.values()].filter((a) => a.calls.includes(name)).sort((x, y) => x.name.localeCompare(y.name))) {
+            visit(caller.name);
+        }
+        visiting.delete(name);
+        order.push(name);
+    };
+    for (const name of [...byName.keys()].sort()) visit(name);
+    return order;
 }
 
 // --- shared pod pieces ------------------------------------------------------------
@@ -146,15 +200,57 @@ function clientEnv(user: { name: string } | { secret: string; key: string }): k8
 function jobPodMetadata(labels: Record<string, string>) {
     return {
         labels,
-        // A sidecar would keep the Job pod running forever; these pods connect in plaintext
-        // (see the port-level PeerAuthentication on Postgres).
-        annotations: { "sidecar.istio.io/inject": "false" },
+        // With the mesh the Job pods get their sidecar as a native sidecar (an init container with
+        // restartPolicy Always), which Kubernetes stops when the Job's containers are done: the
+        // Job completes and talks to Postgres over mTLS like every other client.
+        annotations: { "sidecar.istio.io/nativeSidecar": "true" },
     };
 }
 
 const scriptsVolume = { name: "scripts", configMap: { name: SCRIPTS_CONFIGMAP, defaultMode: 0o555 } };
 
 // --- StatefulSet ------------------------------------------------------------------
+
+/** Port of the metrics exporter next to PostgreSQL. */
+export const EXPORTER_PORT = 9187;
+/** Object prefix of the archived WAL in the backup bucket (next to BACKUP_PREFIX). */
+export const WAL_PREFIX = WAL_OBJECT_PREFIX;
+/** Shared by the archive_command (postgres container) and the wal-upload container. */
+export const WAL_SPOOL = "/wal-spool";
+/** How long one archive_command waits for the upload before PostgreSQL retries the segment. */
+export const WAL_ARCHIVE_WAIT_SECONDS = 60;
+/** The wal-upload container writes the time here on every pass; its liveness probe reads it. */
+export const WAL_UPLOAD_STALE_SECONDS = 120;
+
+/**
+ * pg_hba.conf with WAL archiving: the rules the image writes at initdb, plus base backups
+ * (replication) for the backup role over the network. Same scram-sha-256 everywhere.
+ */
+export function pgHbaConf(): string {
+    return [
+        "# TYPE  DATABASE     USER      ADDRESS        METHOD",
+        "local   all          all                      trust",
+        "host    all          all       127.0.0.1/32   scram-sha-256",
+        "host    all          all       ::1/128        scram-sha-256",
+        "local   replication  all                      trust",
+        "host    replication  all       127.0.0.1/32   scram-sha-256",
+        "host    replication  all       ::1/128        scram-sha-256",
+        `host    replication  ${BACKUP_ROLE}    all            scram-sha-256`,
+        "host    all          all       all            scram-sha-256",
+        "",
+    ].join("\n");
+}
+
+/** Where archived WAL goes, and the cloud CLI image that puts it there. */
+export interface WalArchiveInput {
+    store: "s3" | "gcs";
+    /** s3://<bucket>/postgres-wal or gs://<bucket>/postgres-wal */
+    url: Input<string>;
+    /** AWS region (S3). */
+    region?: string;
+    uploaderImage: string;
+    archiveTimeoutSeconds: number;
+}
 
 export interface StatefulSetInput {
     config: DatabaseConfig;
@@ -163,6 +259,97 @@ export interface StatefulSetInput {
     storageClassName: Input<string>;
     /** Keep PVCs when the StatefulSet is deleted (prod). */
     retainVolumes: boolean;
+    /** Server settings from the connection budget (max_connections, memory). */
+    settings: PostgresSettings;
+    /** Database maintenance (`database-stopped`): 0 replicas, the volume stays. */
+    stopped?: boolean;
+    /** postgres_exporter image; undefined = no exporter. */
+    exporterImage?: string;
+    walArchive?: WalArchiveInput;
+}
+
+/** `-c name=value` arguments of the server: the connection budget and, with it, WAL archiving. */
+export function postgresArgs(settings: PostgresSettings, wal?: Pick<WalArchiveInput, "archiveTimeoutSeconds">): string[] {
+    const all: Record<string, string | number> = { ...settings };
+    if (wal) {
+        Object.assign(all, {
+            wal_level: "replica",
+            archive_mode: "on",
+            archive_command: "/scripts/wal-archive.sh %p %f",
+            archive_timeout: `${wal.archiveTimeoutSeconds}s`,
+            hba_file: "/scripts/pg_hba.conf",
+        });
+    }
+    return Object.entries(all).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+}
+
+function storeEnv(store: "s3" | "gcs", region?: string): k8s.types.input.core.v1.EnvVar[] {
+    // IRSA: the EKS webhook injects AWS_ROLE_ARN and the web identity token for the ServiceAccount;
+    // Workload Identity: credentials come from the GKE metadata server.
+    return store === "s3"
+        ? [
+              { name: "STORE", value: "s3" },
+              { name: "AWS_REGION", value: region ?? "" },
+              { name: "HOME", value: "/tmp" },
+          ]
+        : [
+              { name: "STORE", value: "gcs" },
+              { name: "CLOUDSDK_CONFIG", value: "/tmp/gcloud" },
+          ];
+}
+
+function exporterContainer(image: string): Container {
+    const probe = { httpGet: { path: "/", port: "metrics" as Input<string> }, timeoutSeconds: 5 };
+    return {
+        name: "metrics",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        args: [`--web.listen-address=:${EXPORTER_PORT}`],
+        // The local socket: no password, no network, and only this pod can use it.
+        env: [{ name: "DATA_SOURCE_NAME", value: `host=/var/run/postgresql user=${MONITOR_ROLE} dbname=postgres sslmode=disable` }],
+        ports: [{ name: "metrics", containerPort: EXPORTER_PORT, protocol: "TCP" }],
+        resources: EXPORTER_RESOURCES,
+        startupProbe: { ...probe, periodSeconds: 2, failureThreshold: 30 },
+        readinessProbe: { ...probe, periodSeconds: 30 },
+        livenessProbe: { ...probe, periodSeconds: 30, failureThreshold: 4 },
+        securityContext: containerSecurityContext(POSTGRES_UID),
+        volumeMounts: [
+            { name: "run", mountPath: "/var/run/postgresql", readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
+}
+
+function walUploadContainer(wal: WalArchiveInput): Container {
+    const heartbeat = {
+        exec: { command: ["sh", "-c", `[ $(( $(date +%s) - $(cat ${WAL_SPOOL}/heartbeat) )) -lt ${WAL_UPLOAD_STALE_SECONDS} ]`] },
+        timeoutSeconds: 5,
+    };
+    return {
+        name: "wal-upload",
+        image: wal.uploaderImage,
+        imagePullPolicy: "IfNotPresent",
+        command: ["/scripts/wal-upload.sh"],
+        env: [...storeEnv(wal.store, wal.region), { name: "WAL_URL", value: wal.url }, { name: "WAL_SPOOL", value: WAL_SPOOL }],
+        resources: BACKUP_RESOURCES,
+        // Readiness must not take PostgreSQL out of its Service when an upload stalls: the
+        // archive alerts report that. Liveness restarts a wedged upload loop.
+        startupProbe: { ...heartbeat, periodSeconds: 5, failureThreshold: 24 },
+        readinessProbe: { exec: { command: ["test", "-d", `${WAL_SPOOL}/ready`] }, periodSeconds: 30 },
+        livenessProbe: { ...heartbeat, periodSeconds: 30, failureThreshold: 3 },
+        securityContext: containerSecurityContext(POSTGRES_UID),
+        volumeMounts: [
+            { name: "scripts", mountPath: "/scripts", readOnly: true },
+            { name: "wal-spool", mountPath: WAL_SPOOL },
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
+}
+
+/** Hash of what only takes effect on a restart (server arguments, pg_hba.conf, archive script). */
+export function serverConfigHash(args: string[], wal: boolean): string {
+    const parts = wal ? [args, pgHbaConf(), fs.readFileSync(path.join(SCRIPTS_DIR, "wal-archive.sh"), "utf8")] : [args];
+    return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
 export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.StatefulSetSpec {
@@ -171,9 +358,65 @@ export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.St
         exec: { command: ["pg_isready", "--quiet", "--host=127.0.0.1", `--port=${POSTGRES_PORT}`, `--username=${SUPERUSER_NAME}`] },
         timeoutSeconds: 5,
     };
+    const args = postgresArgs(s.settings, s.walArchive);
+    const wal = s.walArchive;
+    const annotations: Record<string, string> = {
+        "kubectl.kubernetes.io/default-container": "postgres",
+        // Node drains may move it (the PodDisruptionBudget allows one at a time); the cluster
+        // autoscaler may not, merely to pack nodes tighter.
+        "cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+        "orders-platform/server-config-hash": serverConfigHash(args, !!wal),
+    };
+    if (s.exporterImage) {
+        // With the mesh, Istio merges these metrics into the sidecar's scrape endpoint.
+        Object.assign(annotations, {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(EXPORTER_PORT),
+            "prometheus.io/path": "/metrics",
+        });
+    }
+    const postgres: Container = {
+        name: "postgres",
+        image: s.image,
+        imagePullPolicy: "IfNotPresent",
+        args,
+        ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
+        env: [
+            { name: "PGDATA", value: PGDATA },
+            secretEnv("POSTGRES_USER", SUPERUSER_SECRET, "username"),
+            secretEnv("POSTGRES_PASSWORD", SUPERUSER_SECRET, "password"),
+            { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --data-checksums" },
+            ...(wal
+                ? [
+                      { name: "WAL_SPOOL", value: WAL_SPOOL },
+                      { name: "WAL_ARCHIVE_WAIT_SECONDS", value: String(WAL_ARCHIVE_WAIT_SECONDS) },
+                  ]
+                : []),
+        ],
+        resources: { requests: { ...s.config.resources.requests }, limits: { ...s.config.resources.limits } },
+        startupProbe: { ...pgIsReady, periodSeconds: 5, failureThreshold: 60 },
+        readinessProbe: { ...pgIsReady, periodSeconds: 5, failureThreshold: 3 },
+        livenessProbe: { ...pgIsReady, periodSeconds: 10, failureThreshold: 6 },
+        securityContext: containerSecurityContext(POSTGRES_UID),
+        volumeMounts: [
+            { name: "data", mountPath: DATA_MOUNT },
+            { name: "run", mountPath: "/var/run/postgresql" },
+            { name: "shm", mountPath: "/dev/shm" },
+            tmp.mount,
+            ...(wal
+                ? [
+                      { name: "scripts", mountPath: "/scripts", readOnly: true },
+                      { name: "wal-spool", mountPath: WAL_SPOOL },
+                  ]
+                : []),
+        ],
+    };
+    const containers = [postgres];
+    if (s.exporterImage) containers.push(exporterContainer(s.exporterImage));
+    if (wal) containers.push(walUploadContainer(wal));
     return {
         serviceName: POSTGRES_HEADLESS_NAME,
-        replicas: 1,
+        replicas: s.stopped ? 0 : 1,
         revisionHistoryLimit: 5,
         podManagementPolicy: "OrderedReady",
         updateStrategy: { type: "RollingUpdate" },
@@ -184,7 +427,7 @@ export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.St
         template: {
             metadata: {
                 labels: { ...s.labels, ...POSTGRES_POD_LABELS, app: POSTGRES_NAME },
-                annotations: { "kubectl.kubernetes.io/default-container": "postgres" },
+                annotations,
             },
             spec: {
                 automountServiceAccountToken: false,
@@ -193,36 +436,13 @@ export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.St
                 // Fast shutdown (SIGTERM) checkpoints before exit; give it time.
                 terminationGracePeriodSeconds: 60,
                 securityContext: podSecurityContext(POSTGRES_UID),
-                containers: [
-                    {
-                        name: "postgres",
-                        image: s.image,
-                        imagePullPolicy: "IfNotPresent",
-                        ports: [{ name: "postgres", containerPort: POSTGRES_PORT, protocol: "TCP" }],
-                        env: [
-                            { name: "PGDATA", value: PGDATA },
-                            secretEnv("POSTGRES_USER", SUPERUSER_SECRET, "username"),
-                            secretEnv("POSTGRES_PASSWORD", SUPERUSER_SECRET, "password"),
-                            { name: "POSTGRES_INITDB_ARGS", value: "--auth-host=scram-sha-256 --data-checksums" },
-                        ],
-                        resources: { requests: { ...s.config.resources.requests }, limits: { ...s.config.resources.limits } },
-                        startupProbe: { ...pgIsReady, periodSeconds: 5, failureThreshold: 60 },
-                        readinessProbe: { ...pgIsReady, periodSeconds: 5, failureThreshold: 3 },
-                        livenessProbe: { ...pgIsReady, periodSeconds: 10, failureThreshold: 6 },
-                        securityContext: containerSecurityContext(POSTGRES_UID),
-                        volumeMounts: [
-                            { name: "data", mountPath: DATA_MOUNT },
-                            { name: "run", mountPath: "/var/run/postgresql" },
-                            { name: "shm", mountPath: "/dev/shm" },
-                            tmp.mount,
-                        ],
-                    },
-                ],
+                containers,
                 volumes: [
                     { name: "run", emptyDir: { sizeLimit: "16Mi" } },
                     // Parallel queries use POSIX shared memory; the runtime default of 64Mi is small.
                     { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "256Mi" } },
                     tmp.volume,
+                    ...(wal ? [scriptsVolume, { name: "wal-spool", emptyDir: { sizeLimit: "256Mi" } }] : []),
                 ],
             },
         },
@@ -237,6 +457,15 @@ export function statefulSetSpec(s: StatefulSetInput): k8s.types.input.apps.v1.St
             },
         ],
     };
+}
+
+/**
+ * One voluntary disruption at a time: with a single replica a drain restarts PostgreSQL elsewhere
+ * (the RTO of a restart, see README) instead of blocking node upgrades forever, as
+ * maxUnavailable 0 would.
+ */
+export function postgresPdbSpec(): k8s.types.input.policy.v1.PodDisruptionBudgetSpec {
+    return { maxUnavailable: 1, selector: { matchLabels: { ...POSTGRES_POD_LABELS } } };
 }
 
 export function headlessServiceSpec(): k8s.types.input.core.v1.ServiceSpec {
@@ -268,6 +497,7 @@ export function bootstrapJobSpec(image: string, apps: string[], labels: Record<s
             metadata: jobPodMetadata({ ...labels, ...BOOTSTRAP_POD_LABELS }),
             spec: {
                 restartPolicy: "OnFailure",
+                serviceAccountName: BOOTSTRAP_SERVICE_ACCOUNT,
                 automountServiceAccountToken: false,
                 enableServiceLinks: false,
                 securityContext: podSecurityContext(POSTGRES_UID),
@@ -296,7 +526,7 @@ export function bootstrapJobSpec(image: string, apps: string[], labels: Record<s
 
 // --- backup CronJob ---------------------------------------------------------------
 
-/** Where the dump goes: a PVC (retention by the job), or object storage (retention by bucket lifecycle). */
+/** Where the dump goes: a PVC (retention by the job), or object storage (retention by the uploader). */
 export type BackupDestination =
     | { kind: "volume"; claimName: string }
     /** url: s3://<bucket>/<prefix> */
@@ -305,62 +535,89 @@ export type BackupDestination =
     | { kind: "gcs"; url: Input<string> };
 
 /** Object prefix of the dumps in the backup bucket. */
-export const BACKUP_PREFIX = "postgres";
+export const BACKUP_PREFIX = BACKUP_OBJECT_PREFIX;
 
-export function backupUrl(kind: "s3" | "gcs", bucket: string): string {
-    return `${kind === "s3" ? "s3" : "gs"}://${bucket}/${BACKUP_PREFIX}`;
+export function backupUrl(kind: "s3" | "gcs", bucket: string, prefix: string = BACKUP_PREFIX): string {
+    return `${kind === "s3" ? "s3" : "gs"}://${bucket}/${prefix}`;
 }
 
-export function uploaderContainer(dest: Exclude<BackupDestination, { kind: "volume" }>, images: PostgresImages): Container {
-    const common = {
-        name: "upload",
-        imagePullPolicy: "IfNotPresent",
-        resources: BACKUP_RESOURCES,
-        securityContext: containerSecurityContext(POSTGRES_UID),
-        volumeMounts: [
-            { name: "backups", mountPath: "/backups", readOnly: true },
-            { name: "tmp", mountPath: "/tmp" },
-        ],
-    };
-    if (dest.kind === "s3") {
-        return {
-            ...common,
-            image: images.awsCli,
-            command: ["aws"],
-            args: ["s3", "sync", "/backups", dest.url, "--only-show-errors", "--no-progress"],
-            // IRSA: the EKS webhook injects AWS_ROLE_ARN and the web identity token for this ServiceAccount.
-            env: [
-                { name: "AWS_REGION", value: dest.region },
-                { name: "HOME", value: "/tmp" },
-            ],
-        };
-    }
-    return {
-        ...common,
-        image: images.gcloudCli,
-        command: ["gcloud"],
-        args: ["storage", "rsync", "/backups", dest.url, "--recursive", "--quiet"],
-        // Workload Identity: credentials come from the GKE metadata server.
-        env: [{ name: "CLOUDSDK_CONFIG", value: "/tmp/gcloud" }],
-    };
+const GIB = 2 ** 30;
+
+/**
+ * Scratch space of one backup run on its way to object storage: the database's volume size (the
+ * compressed dumps are smaller than the data they come from), twice that with a base backup.
+ */
+export function stagingSize(config: DatabaseConfig, baseBackup: boolean): string {
+    const bytes = parseMemory(config.storage.size)!;
+    return `${Math.ceil((bytes * (baseBackup ? 2 : 1)) / GIB)}Gi`;
+}
+
+/** Seconds a backup run may take per GiB of database volume: pg_dump measured about 52 s/GiB, plus a base backup. */
+export const BACKUP_SECONDS_PER_GIB = 90;
+
+/** A run may take BACKUP_SECONDS_PER_GIB per GiB of data (at least an hour) before it is stopped and reported. */
+export function backupDeadlineSeconds(config: DatabaseConfig): number {
+    return Math.max(3600, Math.ceil(parseMemory(config.storage.size)! / GIB) * BACKUP_SECONDS_PER_GIB);
 }
 
 export interface BackupInput {
     config: DatabaseConfig;
     images: PostgresImages;
+    /** App databases in dump order (dumpOrder). */
     apps: string[];
     labels: Record<string, string>;
     destination: BackupDestination;
+    /** StorageClass of the scratch volume (object storage targets). */
+    storageClassName: Input<string>;
+    /** Also take a base backup and prune archived WAL (point-in-time recovery). */
+    walUrl?: Input<string>;
+}
+
+function retentionEnv(config: DatabaseConfig): k8s.types.input.core.v1.EnvVar[] {
+    return [
+        { name: "KEEP_LAST", value: String(config.backup.keepLast) },
+        { name: "RETENTION_DAYS", value: String(config.backup.retentionDays) },
+        { name: "BACKUP_DIR", value: "/backups" },
+    ];
+}
+
+export function uploaderContainer(
+    dest: Exclude<BackupDestination, { kind: "volume" }>,
+    images: PostgresImages,
+    config: DatabaseConfig,
+    walUrl?: Input<string>,
+): Container {
+    return {
+        name: "upload",
+        image: dest.kind === "s3" ? images.awsCli : images.gcloudCli,
+        imagePullPolicy: "IfNotPresent",
+        command: ["/scripts/backup-upload.sh"],
+        env: [
+            ...storeEnv(dest.kind, dest.kind === "s3" ? dest.region : undefined),
+            { name: "BACKUP_URL", value: dest.url },
+            ...retentionEnv(config),
+            ...(walUrl ? [{ name: "WAL_URL", value: walUrl }] : []),
+        ],
+        resources: BACKUP_RESOURCES,
+        securityContext: containerSecurityContext(POSTGRES_UID),
+        volumeMounts: [
+            { name: "scripts", mountPath: "/scripts", readOnly: true },
+            { name: "backups", mountPath: "/backups", readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+        ],
+    };
 }
 
 export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.CronJobSpec {
     const tmp = tmpVolume("16Mi");
+    const local = b.destination.kind === "volume";
     const dumpEnv = [
         ...clientEnv({ name: BACKUP_ROLE }),
         secretEnv("PGPASSWORD", ROLES_SECRET, BACKUP_ROLE),
         { name: "DATABASES", value: b.apps.map(dbIdentifier).join(" ") },
-        { name: "BACKUP_DIR", value: "/backups" },
-        ...(b.destination.kind === "volume" ? [{ name: "RETENTION_DAYS", value: String(b.config.backup.retentionDays) }] : []),
+        ...retentionEnv(b.config),
+        { name: "LOCAL_RETENTION", value: String(local) },
+        { name: "BASE_BACKUP", value: String(!!b.walUrl) },
     ];
     const dump: Container = {
         name: "dump",
@@ -375,15 +632,30 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
     const backupsVolume =
         b.destination.kind === "volume"
             ? { name: "backups", persistentVolumeClaim: { claimName: b.destination.claimName } }
-            : { name: "backups", emptyDir: { sizeLimit: b.config.backup.volumeSize } };
+            : {
+                  // Per run, deleted with the pod; sized from the database, not the node's disk.
+                  name: "backups",
+                  ephemeral: {
+                      volumeClaimTemplate: {
+                          metadata: { labels: { ...b.labels, ...BACKUP_POD_LABELS } },
+                          spec: {
+                              accessModes: ["ReadWriteOnce"],
+                              storageClassName: b.storageClassName,
+                              resources: { requests: { storage: stagingSize(b.config, !!b.walUrl) } },
+                          },
+                      },
+                  },
+              };
     // Object storage: dump first (init container), then upload, so a failed dump uploads nothing.
     const pod: PodSpec =
         b.destination.kind === "volume"
             ? { containers: [dump] }
-            : { initContainers: [dump], containers: [uploaderContainer(b.destination, b.images)] };
+            : { initContainers: [dump], containers: [uploaderContainer(b.destination, b.images, b.config, b.walUrl)] };
     return {
         schedule: b.config.backup.schedule,
         timeZone: "Etc/UTC",
+        // No backup may run into a restore.
+        suspend: b.config.maintenance !== "off",
         concurrencyPolicy: "Forbid",
         startingDeadlineSeconds: 600,
         successfulJobsHistoryLimit: 3,
@@ -392,7 +664,7 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
             metadata: { labels: { ...b.labels, ...BACKUP_POD_LABELS } },
             spec: {
                 backoffLimit: 2,
-                activeDeadlineSeconds: 3600,
+                activeDeadlineSeconds: backupDeadlineSeconds(b.config),
                 template: {
                     metadata: jobPodMetadata({ ...b.labels, ...BACKUP_POD_LABELS }),
                     spec: {
@@ -408,13 +680,5 @@ export function backupCronJobSpec(b: BackupInput): k8s.types.input.batch.v1.Cron
                 },
             },
         },
-    };
-}
-
-/** Port-level PERMISSIVE on 5432 so the un-injected Job pods can reach Postgres in the mesh. */
-export function postgresPeerAuthenticationSpec(): Record<string, unknown> {
-    return {
-        selector: { matchLabels: { ...POSTGRES_POD_LABELS } },
-        portLevelMtls: { [String(POSTGRES_PORT)]: { mode: "PERMISSIVE" } },
     };
 }

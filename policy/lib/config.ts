@@ -30,6 +30,32 @@ export const excludedNamespacesSchema: PolicyConfigJSONSchema = {
     description: "Namespaces this policy skips (third-party charts). A trailing * matches a prefix.",
 };
 
+/** One workload a policy skips, named exactly, with the reason it cannot comply. */
+export interface WorkloadExemption {
+    namespace: string;
+    kind: string;
+    name: string;
+    reason: string;
+}
+
+/** Schema of the `excludedWorkloads` key every workload policy understands. */
+export const excludedWorkloadsSchema: PolicyConfigJSONSchema = {
+    type: "array",
+    default: [],
+    description:
+        "Single workloads this policy skips, each with the reason it cannot comply (e.g. node-exporter needs the host's network): { namespace, kind, name, reason }.",
+    items: {
+        type: "object",
+        required: ["namespace", "kind", "name", "reason"],
+        properties: {
+            namespace: { type: "string" },
+            kind: { type: "string" },
+            name: { type: "string" },
+            reason: { type: "string" },
+        },
+    },
+};
+
 export const stringList = (description: string, defaults: string[]): PolicyConfigJSONSchema => ({
     type: "array",
     items: { type: "string" },

@@ -2,12 +2,18 @@
 // pod-bearing kind, skip exempt namespaces (from config), and let the policy check the rest.
 import type { EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity } from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
-import { configWithDefaults, excludedNamespacesSchema } from "./config";
+import { configWithDefaults, excludedNamespacesSchema, excludedWorkloadsSchema, type WorkloadExemption } from "./config";
 import { isExcludedNamespace, isObj, Obj } from "./k8s";
 import { ContainerRef, Workload, workloadOf } from "./workloads";
 
 export interface WorkloadConfig {
     excludedNamespaces: string[];
+    excludedWorkloads: WorkloadExemption[];
+}
+
+/** Whether config exempts exactly this workload (namespace, kind and name all match). */
+export function isExemptWorkload(w: Pick<Workload, "namespace" | "kind" | "name">, exemptions: readonly WorkloadExemption[]): boolean {
+    return exemptions.some((e) => e.namespace === w.namespace && e.kind === w.kind && e.name === w.name);
 }
 
 export interface WorkloadPolicyDef<C extends object> {
@@ -16,7 +22,7 @@ export interface WorkloadPolicyDef<C extends object> {
     severity: Severity;
     enforcementLevel?: EnforcementLevel;
     remediationSteps?: string;
-    /** Config properties besides `excludedNamespaces`. */
+    /** Config properties besides `excludedNamespaces` and `excludedWorkloads`. */
     config?: Record<string, PolicyConfigJSONSchema>;
     /** Only these kinds (default: every pod-bearing kind). */
     kinds?: readonly string[];
@@ -24,7 +30,9 @@ export interface WorkloadPolicyDef<C extends object> {
 }
 
 export function workloadPolicy<C extends object = object>(def: WorkloadPolicyDef<C>): ResourceValidationPolicy {
-    const configSchema = { properties: { excludedNamespaces: excludedNamespacesSchema, ...(def.config ?? {}) } };
+    const configSchema = {
+        properties: { excludedNamespaces: excludedNamespacesSchema, excludedWorkloads: excludedWorkloadsSchema, ...(def.config ?? {}) },
+    };
     return {
         name: def.name,
         description: def.description,
@@ -37,7 +45,7 @@ export function workloadPolicy<C extends object = object>(def: WorkloadPolicyDef
             if (!w) return;
             if (def.kinds && !def.kinds.includes(w.kind)) return;
             const cfg = configWithDefaults<C & WorkloadConfig>(configSchema, args);
-            if (isExcludedNamespace(w.namespace, cfg.excludedNamespaces)) return;
+            if (isExcludedNamespace(w.namespace, cfg.excludedNamespaces) || isExemptWorkload(w, cfg.excludedWorkloads)) return;
             def.check(w, cfg, (m) => reportViolation(m), args);
         },
     };

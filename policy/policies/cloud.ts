@@ -7,6 +7,7 @@ const ECR_REPOSITORY = "aws:ecr/repository:Repository";
 const AR_REPOSITORY = "gcp:artifactregistry/repository:Repository";
 const EKS_CLUSTER = "aws:eks/cluster:Cluster";
 const EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 const GKE_CLUSTER = "gcp:container/cluster:Cluster";
 const GKE_NODE_POOL = "gcp:container/nodePool:NodePool";
 
@@ -65,6 +66,7 @@ export const registryRepositories: ResourceValidationPolicy = {
 interface EksConfig {
     requiredLogTypes: string[];
     requirePrivateEndpointAccess: boolean;
+    maxMetadataHopLimit: number;
 }
 
 const eksSchema = {
@@ -75,23 +77,49 @@ const eksSchema = {
             default: true,
             description: "Require vpcConfig.endpointPrivateAccess so nodes in private subnets reach the API server inside the VPC.",
         },
+        maxMetadataHopLimit: {
+            type: "integer" as const,
+            default: 1,
+            minimum: 1,
+            description:
+                "Highest instance-metadata (IMDSv2) hop limit of node launch templates: 1 keeps pods, one hop away, from the node role's credentials.",
+        },
     },
 };
 
 export const eksCluster: ResourceValidationPolicy = {
     name: "eks-cluster-hardening",
-    description: "EKS clusters enable control-plane logging and private endpoint access; managed node groups allow no SSH remote access.",
+    description:
+        "EKS clusters enable control-plane logging and private endpoint access; managed node groups allow no SSH remote access and use a launch template whose instance metadata needs IMDSv2 tokens within the hop limit.",
     severity: "high",
     enforcementLevel: "mandatory",
     configSchema: eksSchema,
     validateResource: (args, report) => {
-        if (args.type !== EKS_CLUSTER && args.type !== EKS_NODE_GROUP) return;
+        if (args.type !== EKS_CLUSTER && args.type !== EKS_NODE_GROUP && args.type !== LAUNCH_TEMPLATE) return;
         const cfg = configWithDefaults<EksConfig>(eksSchema, args);
         const p = args.props;
-        if (args.type === EKS_NODE_GROUP) {
-            if (isObj(p.remoteAccess)) {
+        if (args.type === LAUNCH_TEMPLATE) {
+            const label = `launch template ${p.name ?? p.namePrefix ?? args.name}`;
+            const md = isObj(p.metadataOptions) ? p.metadataOptions : {};
+            if (md.httpTokens !== "required") {
+                report(`${label}: metadataOptions.httpTokens is ${md.httpTokens ?? "not set"}; set it to "required" (IMDSv2 only)`);
+            }
+            const hops = typeof md.httpPutResponseHopLimit === "number" ? md.httpPutResponseHopLimit : undefined;
+            if (hops === undefined || hops > cfg.maxMetadataHopLimit) {
                 report(
-                    `EKS node group ${p.nodeGroupName ?? args.name}: remoteAccess (SSH to the nodes) is set; remove it and use SSM or kubectl debug`,
+                    `${label}: metadataOptions.httpPutResponseHopLimit is ${hops ?? "not set"}; set it to ${cfg.maxMetadataHopLimit} so pods cannot reach the node role's credentials`,
+                );
+            }
+            return;
+        }
+        if (args.type === EKS_NODE_GROUP) {
+            const label = `EKS node group ${p.nodeGroupName ?? args.name}`;
+            if (isObj(p.remoteAccess)) {
+                report(`${label}: remoteAccess (SSH to the nodes) is set; remove it and use SSM or kubectl debug`);
+            }
+            if (!isObj(p.launchTemplate)) {
+                report(
+                    `${label}: no launchTemplate; without one EKS uses its default (instance metadata hop limit 2, reachable from pods); give it a launch template with metadataOptions { httpTokens: "required", httpPutResponseHopLimit: ${cfg.maxMetadataHopLimit} }`,
                 );
             }
             return;

@@ -5,10 +5,16 @@ import { allowedBy, parseImage } from "../lib/images";
 import { workloadPolicy } from "../lib/workloadPolicy";
 import { where } from "../lib/workloads";
 
+interface DigestExemption {
+    repository: string;
+    reason: string;
+}
+
 interface ImagesConfig {
     allowedRegistries: string[];
     forbiddenTags: string[];
     requireDigest: boolean;
+    digestExemptions: DigestExemption[];
 }
 
 const config: Record<string, PolicyConfigJSONSchema> = {
@@ -18,6 +24,17 @@ const config: Record<string, PolicyConfigJSONSchema> = {
     ),
     forbiddenTags: stringList("Moving tags that do not pin an image (compared case-insensitively).", ["latest"]),
     requireDigest: { type: "boolean", default: false, description: "Require every image to be referenced by digest." },
+    digestExemptions: {
+        type: "array",
+        default: [],
+        description:
+            "Repositories (allowlist patterns) that may be referenced by tag alone although requireDigest is set, each with the reason (e.g. rendered by a chart pinned by version): { repository, reason }.",
+        items: {
+            type: "object",
+            required: ["repository", "reason"],
+            properties: { repository: { type: "string" }, reason: { type: "string" } },
+        },
+    },
 };
 
 export const noLatestImage = workloadPolicy<ImagesConfig>({
@@ -48,7 +65,11 @@ export const noLatestImage = workloadPolicy<ImagesConfig>({
             const ref = parsed.ref;
             let base = image.trim().replace(/@.*$/, "");
             if (ref.tag !== undefined) base = base.slice(0, base.length - ref.tag.length - 1);
-            if (cfg.requireDigest && !ref.digest) {
+            const digestExempt = allowedBy(
+                ref,
+                cfg.digestExemptions.map((e) => e.repository),
+            );
+            if (cfg.requireDigest && !ref.digest && !digestExempt) {
                 report(`${at}: image "${image}" is not pinned by digest (${c.path}.image); reference it as ${base}@sha256:<digest>`);
             } else if (!ref.digest && ref.tag === undefined) {
                 report(

@@ -5,6 +5,7 @@ import { eksCluster, gkeCluster, registryRepositories } from "./cloud";
 import { edgeTls } from "./edgeTls";
 import { noLatestImage } from "./images";
 import { nonRoot } from "./nonRoot";
+import { secretsRbac } from "./rbac";
 import { probes } from "./probes";
 import { resourceLimits } from "./resources";
 import { dropCapabilities, noHostAccess, noPrivilegeEscalation, noPrivileged, readOnlyRootFilesystem, seccomp } from "./securityContext";
@@ -30,6 +31,7 @@ export {
     registryRepositories,
     resourceLimits,
     seccomp,
+    secretsRbac,
 };
 
 /** Default for policies that do not set their own level; config files override both. */
@@ -53,6 +55,6 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     gkeCluster,
 ];
 
-export const stackPolicies: StackValidationPolicy[] = [pdbForReplicated, namespaceDefaultDeny, istioMtlsStrict];
+export const stackPolicies: StackValidationPolicy[] = [pdbForReplicated, namespaceDefaultDeny, istioMtlsStrict, secretsRbac];
 
 export const allPolicies: Policies = [...resourcePolicies, ...stackPolicies];

@@ -56,8 +56,34 @@ describe("eks-cluster-hardening", () => {
     });
     it("fails node groups with SSH remote access", async () => {
         const ng = { type: "aws:eks/nodeGroup:NodeGroup", name: "ng", props: { nodeGroupName: "apps", remoteAccess: { ec2SshKey: "k" } } };
-        assert.match((await violations(eksCluster, ng))[0], /^EKS node group apps: remoteAccess/);
-        assert.deepEqual(await violations(eksCluster, { ...ng, props: { nodeGroupName: "apps" } }), []);
+        const launchTemplate = { id: "lt-1", version: "1" };
+        assert.match(
+            (await violations(eksCluster, { ...ng, props: { ...ng.props, launchTemplate } }))[0],
+            /^EKS node group apps: remoteAccess/,
+        );
+        assert.deepEqual(await violations(eksCluster, { ...ng, props: { nodeGroupName: "apps", launchTemplate } }), []);
+    });
+    it("fails node groups without a launch template (EKS's default allows 2 metadata hops)", async () => {
+        const v = await violations(eksCluster, { type: "aws:eks/nodeGroup:NodeGroup", name: "ng", props: { nodeGroupName: "apps" } });
+        assert.equal(v.length, 1);
+        assert.match(v[0], /^EKS node group apps: no launchTemplate/);
+    });
+    it("requires IMDSv2 and a metadata hop limit of 1 in launch templates", async () => {
+        const lt = (metadataOptions?: Record<string, unknown>) => ({
+            type: "aws:ec2/launchTemplate:LaunchTemplate",
+            name: "nodes",
+            props: { ...(metadataOptions ? { metadataOptions } : {}) },
+        });
+        assert.deepEqual(await violations(eksCluster, lt({ httpTokens: "required", httpPutResponseHopLimit: 1 })), []);
+        assert.deepEqual(await violations(eksCluster, lt({ httpTokens: "optional", httpPutResponseHopLimit: 2 })), [
+            'launch template nodes: metadataOptions.httpTokens is optional; set it to "required" (IMDSv2 only)',
+            "launch template nodes: metadataOptions.httpPutResponseHopLimit is 2; set it to 1 so pods cannot reach the node role's credentials",
+        ]);
+        assert.equal((await violations(eksCluster, lt())).length, 2);
+        assert.deepEqual(
+            await violations(eksCluster, lt({ httpTokens: "required", httpPutResponseHopLimit: 2 }), { maxMetadataHopLimit: 2 }),
+            [],
+        );
     });
 });
 

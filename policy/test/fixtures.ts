@@ -211,3 +211,25 @@ export function ingress(name: string, namespace: string, spec: Obj): Fixture {
         props: { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name, namespace }, spec },
     };
 }
+
+export function role(kind: "Role" | "ClusterRole", name: string, rules: Obj[], namespace?: string): Fixture {
+    return {
+        type: `kubernetes:rbac.authorization.k8s.io/v1:${kind}`,
+        name,
+        props: { apiVersion: "rbac.authorization.k8s.io/v1", kind, metadata: { name, ...(namespace ? { namespace } : {}) }, rules },
+    };
+}
+
+export function binding(kind: "RoleBinding" | "ClusterRoleBinding", name: string, clusterRole: string, namespace?: string): Fixture {
+    return {
+        type: `kubernetes:rbac.authorization.k8s.io/v1:${kind}`,
+        name,
+        props: {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind,
+            metadata: { name, ...(namespace ? { namespace } : {}) },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+            subjects: [{ kind: "ServiceAccount", name, namespace: namespace ?? "default" }],
+        },
+    };
+}

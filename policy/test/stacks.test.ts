@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ProgramRun, runStack } from "../../test/harness";
+import { GKE_OVERRIDES, ProgramRun, runStack } from "../../test/harness";
 import { formatViolations, PolicyPackConfigFile, runPolicies } from "../lib/runner";
 
 const readConfig = (stack: string): PolicyPackConfigFile =>
@@ -13,11 +13,7 @@ const variants: Array<[label: string, stack: string, overrides: Record<string, u
     ["dev", "dev", {}],
     ["staging", "staging", {}],
     ["prod", "prod", {}],
-    [
-        "staging on GKE",
-        "staging",
-        { "cluster.provider": "gke", "cluster.eks": undefined, "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" } },
-    ],
+    ["staging on GKE", "staging", GKE_OVERRIDES],
     ["dev with the mesh off", "dev", { "mesh.enabled": false }],
 ];
 

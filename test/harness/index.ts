@@ -13,8 +13,9 @@ import { applyOverrides, PROJECT, PROJECT_ROOT, readStackFile, toRuntimeConfig }
 
 export * from "./stackConfig";
 export { diffPaths } from "./diff";
-export { appCatalog, stackConfig } from "./parsedConfig";
+export { appCatalog, stackConfig, stackConfigProblems } from "./parsedConfig";
 export { validateKubernetesObjects, kubernetesObjects } from "./schemas";
+export { testAuth, testSigningKey } from "./auth";
 export type { SchemaProblem } from "./schemas";
 
 // Load every area's provider mocks once.

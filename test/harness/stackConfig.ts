@@ -33,7 +33,7 @@ export function rawStackConfig(stack: string, overrides: Record<string, unknown>
 export const GKE_OVERRIDES: Record<string, unknown> = {
     "cluster.provider": "gke",
     "cluster.eks": undefined,
-    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1" },
+    "cluster.gke": { project: "orders-staging-1234", region: "europe-west1", masterAuthorizedCidrs: ["198.51.100.0/24"] },
 };
 
 /** The shipped stacks plus the variants every suite checks: [label, stack, overrides]. */

@@ -6,6 +6,8 @@ import { catalog } from "./fixtures";
 const GATEWAY = "cluster.local/ns/istio-ingress/sa/istio-ingressgateway";
 const ORDERS = "cluster.local/ns/orders-apps/sa/orders";
 const USERS = "cluster.local/ns/orders-apps/sa/users";
+const BOOTSTRAP = "cluster.local/ns/orders-data/sa/postgres-bootstrap";
+const BACKUP = "cluster.local/ns/orders-data/sa/postgres-backup";
 
 const fullGraph = trafficGraph(catalog, { metricsScraping: true, backups: true });
 const byName = (policies: AuthorizationPolicyObject[]) => Object.fromEntries(policies.map((p) => [`${p.namespace}/${p.name}`, p]));
@@ -27,7 +29,8 @@ describe("mesh: AuthorizationPolicies from the app graph", () => {
             "orders-apps/users-from-edge",
             "orders-apps/users-from-orders",
             "orders-data/allow-nothing",
-            "orders-data/postgres-from-jobs",
+            "orders-data/postgres-from-backup",
+            "orders-data/postgres-from-bootstrap",
             "orders-data/postgres-from-orders",
             "orders-data/postgres-from-users",
         ]);
@@ -71,14 +74,15 @@ describe("mesh: AuthorizationPolicies from the app graph", () => {
         assert.deepEqual(named["orders-data/postgres-from-orders"].spec, allow(pg, { principals: [ORDERS] }, { ports: ["5432"] }));
     });
 
-    it("admits the sidecar-less backup/bootstrap Jobs only as plaintext (principal-less) sources on 5432", () => {
-        const jobs = named["orders-data/postgres-from-jobs"];
-        assert.deepEqual(jobs.spec, allow({ "app.kubernetes.io/name": "postgres" }, { notPrincipals: ["*"] }, { ports: ["5432"] }));
-        assert.equal(jobs.edge?.from.kind, "backup");
-        // The bootstrap Job needs it even without backups.
+    it("admits the bootstrap and backup Jobs by their own mesh identity on 5432, never a principal-less source", () => {
+        const pg = { "app.kubernetes.io/name": "postgres" };
+        assert.deepEqual(named["orders-data/postgres-from-bootstrap"].spec, allow(pg, { principals: [BOOTSTRAP] }, { ports: ["5432"] }));
+        assert.deepEqual(named["orders-data/postgres-from-backup"].spec, allow(pg, { principals: [BACKUP] }, { ports: ["5432"] }));
+        assert.ok(!policies.some((p) => JSON.stringify(p.spec).includes("notPrincipals")), "no plaintext client is admitted");
+        // The bootstrap Job is there even without backups.
         const noBackups = byName(authorizationPolicies(trafficGraph(catalog, { metricsScraping: true, backups: false })));
-        assert.deepEqual(noBackups["orders-data/postgres-from-jobs"].spec, jobs.spec);
-        assert.equal(noBackups["orders-data/postgres-from-jobs"].edge, undefined);
+        assert.ok(noBackups["orders-data/postgres-from-bootstrap"]);
+        assert.equal(noBackups["orders-data/postgres-from-backup"], undefined);
     });
 
     it("never allows an app's metrics path through the mesh (Prometheus scrapes the sidecar's merged port)", () => {
@@ -96,14 +100,14 @@ describe("mesh: AuthorizationPolicies from the app graph", () => {
             const result = authorizationPolicies(graph);
             const allows = result.filter((p) => (p.spec as any).action === "ALLOW");
             assert.ok(
-                allows.every((p) => p.name === "postgres-from-jobs" || (p.edge && graph.includes(p.edge))),
+                allows.every((p) => p.edge && graph.includes(p.edge)),
                 "no ALLOW without an edge",
             );
             const covered = new Set(allows.filter((p) => p.edge).map((p) => edgeKey(p.edge!)));
             const expected = graph.filter((e) => !unenforcedEdge(e)).map(edgeKey);
             assert.deepEqual([...covered].sort(), [...new Set(expected)].sort());
             // Each rule's ports/paths are exactly those of its edge.
-            for (const p of allows.filter((x) => x.edge && x.edge.from.kind !== "backup")) {
+            for (const p of allows) {
                 const op = (p.spec as any).rules[0].to[0].operation;
                 assert.deepEqual(op.ports, [String(p.edge!.port)]);
                 assert.deepEqual(

@@ -12,7 +12,9 @@ describe("mesh: Istio and MeshTraffic components", () => {
         it(`${stack}: every Istio object is valid against the Istio schemas`, async () => {
             const run = await runProgram(meshProgram(stackConfig(stack), STACK_TOPOLOGY[stack]), { stack });
             const objects = istioObjects(run);
-            assert.equal(objects.length, 1 + 2 * 2 + 1 + 8 + 1, objects.map(where).join(", "));
+            // Gateway, RequestAuthentication, edge AuthorizationPolicy, rate-limit EnvoyFilter, a DestinationRule
+            // and VirtualService per app, PeerAuthentication, 9 AuthorizationPolicies from the graph, Telemetry.
+            assert.equal(objects.length, 4 + 2 * 2 + 1 + 9 + 1, objects.map(where).join(", "));
             assert.deepEqual(await validateKubernetesObjects(run.resources), []);
         });
     }
@@ -34,18 +36,22 @@ describe("mesh: Istio and MeshTraffic components", () => {
         const charts = run.byType("kubernetes:helm.sh/v4:Chart").map((c) => c.urn);
         const objects = istioObjects(run);
         assert.deepEqual(objects.map(where).sort(), [
+            "AuthorizationPolicy istio-ingress/edge-require-jwt",
             "AuthorizationPolicy orders-apps/allow-nothing",
             "AuthorizationPolicy orders-apps/orders-from-edge",
             "AuthorizationPolicy orders-apps/users-from-edge",
             "AuthorizationPolicy orders-apps/users-from-orders",
             "AuthorizationPolicy orders-data/allow-nothing",
-            "AuthorizationPolicy orders-data/postgres-from-jobs",
+            "AuthorizationPolicy orders-data/postgres-from-backup",
+            "AuthorizationPolicy orders-data/postgres-from-bootstrap",
             "AuthorizationPolicy orders-data/postgres-from-orders",
             "AuthorizationPolicy orders-data/postgres-from-users",
             "DestinationRule orders-apps/orders",
             "DestinationRule orders-apps/users",
+            "EnvoyFilter istio-ingress/edge-rate-limit",
             "Gateway istio-ingress/orders-gateway",
             "PeerAuthentication istio-system/default",
+            "RequestAuthentication istio-ingress/edge-jwt",
             "Telemetry istio-system/mesh-default",
             "VirtualService orders-apps/orders",
             "VirtualService orders-apps/users",
@@ -55,7 +61,7 @@ describe("mesh: Istio and MeshTraffic components", () => {
         }
         const users = run.get(VS, "users").inputs.spec;
         assert.deepEqual(
-            users.http[1].route.map((r: any) => [r.destination.subset, r.weight]),
+            users.http.find((r: any) => r.name === "split").route.map((r: any) => [r.destination.subset, r.weight]),
             [
                 ["stable", 90],
                 ["canary", 10],
@@ -68,6 +74,7 @@ describe("mesh: Istio and MeshTraffic components", () => {
     it("exposes the kind host port in dev's URL and skips the Telemetry without Jaeger", async () => {
         const dev = await runProgram(meshProgram(stackConfig("dev")), { stack: "dev" });
         assert.equal(dev.outputs.url, "http://localhost:8080");
+        assert.equal(dev.byType("kubernetes:security.istio.io/v1:PeerAuthentication").length, 1, "one mesh-wide policy, no exceptions");
         const noJaeger = await runProgram(meshProgram(stackConfig("dev", { "observability.jaeger": { enabled: false } })), {
             stack: "dev",
         });
@@ -87,9 +94,13 @@ describe("mesh: Istio and MeshTraffic components", () => {
             [`${VS}::users`],
         );
         const old = before.resources.find((b) => b.urn === changed[0].urn)!;
-        assert.deepEqual(diffPaths(old.inputs, changed[0].inputs), [".spec.http.1.route.0.weight", ".spec.http.1.route.1.weight"]);
+        const splits = changed[0].inputs.spec.http.flatMap((r: any, i: number) => (r.name.startsWith("split") ? [i] : []));
         assert.deepEqual(
-            changed[0].inputs.spec.http[1].route.map((r: any) => r.weight),
+            diffPaths(old.inputs, changed[0].inputs),
+            splits.flatMap((i: number) => [`.spec.http.${i}.route.0.weight`, `.spec.http.${i}.route.1.weight`]),
+        );
+        assert.deepEqual(
+            changed[0].inputs.spec.http.find((r: any) => r.name === "split").route.map((r: any) => r.weight),
             [50, 50],
         );
     });

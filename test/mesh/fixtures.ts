@@ -1,11 +1,12 @@
 // Shared inputs of the mesh tests: real stack config and app catalog, plain topologies.
 import * as pulumi from "@pulumi/pulumi";
 import { trafficGraph } from "../../components/appGraph";
+import { clusterNetwork } from "../../components/cluster/network";
 import type { ClusterTopology } from "../../components/cluster/types";
 import type { AppCatalog, StackConfig } from "../../components/config";
 import { Istio, MeshTraffic } from "../../components/mesh";
 import { APP_NAMESPACE, DATA_NAMESPACE } from "../../components/naming";
-import { appCatalog, stackConfig } from "../harness";
+import { appCatalog, stackConfig, testAuth } from "../harness";
 
 export { stackConfig };
 export const catalog: AppCatalog = appCatalog;
@@ -22,7 +23,14 @@ export function graphOf(config: StackConfig) {
 /** Istio plus MeshTraffic for one config, as index.ts wires them. */
 export function meshProgram(config: StackConfig, topology: ClusterTopology = MULTI_ZONE) {
     return () => {
-        const istio = new Istio("istio", { environment: config.environment, config: config.mesh, topology, chart: config.charts.istio });
+        const istio = new Istio("istio", {
+            environment: config.environment,
+            config: config.mesh,
+            topology,
+            network: clusterNetwork(config.cluster),
+            rateLimit: config.edge.rateLimit,
+            chart: config.charts.istio,
+        });
         const traffic = new MeshTraffic("mesh-traffic", {
             environment: config.environment,
             mesh: config.mesh,
@@ -36,6 +44,7 @@ export function meshProgram(config: StackConfig, topology: ClusterTopology = MUL
                 appNamespaceName: APP_NAMESPACE,
             },
             istio,
+            auth: testAuth(config),
             publicPorts: config.cluster.kind ? { http: config.cluster.kind.httpPort, https: config.cluster.kind.httpsPort } : undefined,
             tracing: config.observability.jaeger.enabled,
         });

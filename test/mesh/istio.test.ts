@@ -20,11 +20,12 @@ describe("mesh: Istio charts", () => {
                 namespaces = run.byType("kubernetes:core/v1:Namespace");
             });
 
-            it("installs base, istiod and the gateway from Istio's repository at the pinned version", () => {
-                assert.deepEqual(Object.keys(charts).sort(), ["istio-base", "istio-ingressgateway", "istiod"]);
+            it("installs base, istiod, the CNI node agent and the gateway from Istio's repository at the pinned version", () => {
+                assert.deepEqual(Object.keys(charts).sort(), ["istio-base", "istio-cni", "istio-ingressgateway", "istiod"]);
                 const expected = {
                     "istio-base": { chart: "base", namespace: "istio-system" },
                     istiod: { chart: "istiod", namespace: "istio-system" },
+                    "istio-cni": { chart: "cni", namespace: "istio-cni" },
                     "istio-ingressgateway": { chart: "gateway", namespace: "istio-ingress" },
                 };
                 for (const [release, want] of Object.entries(expected)) {
@@ -38,17 +39,38 @@ describe("mesh: Istio charts", () => {
                 assert.equal(config.charts.istio.version, CHARTS.istio.version, "shipped stacks take the pinned version");
             });
 
-            it("orders base (CRDs) -> istiod -> gateway with explicit dependsOn", () => {
+            it("orders base (CRDs) -> istiod and cni -> gateway with explicit dependsOn", () => {
                 assert.ok(charts.istiod.dependsOn.includes(charts["istio-base"].urn));
+                assert.ok(charts["istio-cni"].dependsOn.includes(charts["istio-base"].urn));
                 assert.ok(charts["istio-ingressgateway"].dependsOn.includes(charts.istiod.urn));
+                assert.ok(charts["istio-ingressgateway"].dependsOn.includes(charts["istio-cni"].urn));
                 assert.ok(!charts["istio-base"].dependsOn.some((u) => u.includes("Chart")), "base depends on no chart");
             });
 
-            it("creates istio-system and an injection-labelled istio-ingress namespace", () => {
+            it("creates istio-system and istio-ingress at Pod Security restricted, and istio-cni (only the node agent) at privileged", () => {
                 const ingress = namespaces.find((n) => n.name === "istio-ingress")!;
                 assert.equal(ingress.inputs.metadata.labels["istio-injection"], "enabled");
-                assert.ok(namespaces.some((n) => n.inputs.metadata.name === "istio-system"));
                 assert.ok(charts["istio-ingressgateway"].dependsOn.includes(ingress.urn));
+                const level = (name: string) =>
+                    namespaces.find((n) => n.name === name)!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
+                assert.equal(level("istio-system"), "restricted");
+                assert.equal(level("istio-ingress"), "restricted");
+                assert.equal(level("istio-cni"), "privileged");
+            });
+
+            it("redirects traffic with the CNI node agent, injects native sidecars, drops the cluster-wide extras", () => {
+                const v = charts.istiod.inputs.values;
+                assert.deepEqual(v.cni, { enabled: true });
+                assert.equal(v.env.ENABLE_NATIVE_SIDECARS, "true");
+                assert.equal(v.env.PILOT_ENABLE_GATEWAY_API_DEPLOYMENT_CONTROLLER, "false");
+                assert.equal(v.global.enableReaderRBAC, false);
+                assert.deepEqual(v.seccompProfile, { type: "RuntimeDefault" });
+                assert.equal(v.pilot, undefined, "the istiod chart reads cni.enabled at the top level");
+                const cni = charts["istio-cni"].inputs.values;
+                assert.deepEqual(cni.resourceQuotas, { enabled: true });
+                assert.ok(cni.resources.limits.cpu && cni.resources.limits.memory);
+                // kind and EKS have no Istio platform profile (an unknown one fails the charts).
+                for (const c of Object.values(charts)) assert.equal(c.inputs.values.global?.platform, undefined, c.name);
             });
 
             it("configures istiod for metrics merge, JSON access logs and the OTLP tracing provider", () => {
@@ -99,6 +121,7 @@ describe("mesh: Istio charts", () => {
         assert.equal(staging.istiod.global.defaultPodDisruptionBudget.enabled, true);
         assert.deepEqual(staging.istiod.pdb, { minAvailable: 1 });
         assert.equal(staging.gateway.service.type, "LoadBalancer");
+        assert.equal(staging.gateway.service.externalTrafficPolicy, "Local");
         assert.ok(staging.gateway.service.ports.every((p: { nodePort?: number }) => p.nodePort === undefined));
         assert.deepEqual(staging.gateway.autoscaling, {
             enabled: true,
@@ -122,6 +145,41 @@ describe("mesh: Istio charts", () => {
             prod.gateway.topologySpreadConstraints.map((c: { topologyKey: string }) => c.topologyKey),
             ["kubernetes.io/hostname", "topology.kubernetes.io/zone"],
         );
+    });
+
+    it("GKE: every Istio chart takes the gke platform profile", async () => {
+        const config = stackConfig("staging", {
+            "cluster.provider": "gke",
+            "cluster.eks": undefined,
+            "cluster.gke": { project: "orders-staging-1234", region: "europe-west1", masterAuthorizedCidrs: ["198.51.100.0/24"] },
+        });
+        const run = await runProgram(meshProgram(config), { stack: "staging" });
+        for (const c of run.byType(CHART)) assert.equal(c.inputs.values.global.platform, "gke", c.name);
+    });
+
+    it("keeps the client address for the rate limit: Local traffic policy behind a load balancer, trusted proxies from config", () => {
+        const staging = stackConfig("staging");
+        const lb = gatewayValues(staging.mesh, MULTI_ZONE, "staging", { rateLimit: staging.edge.rateLimit }) as any;
+        assert.equal(lb.service.externalTrafficPolicy, "Local");
+        assert.equal(lb.podAnnotations, undefined);
+        const dev = stackConfig("dev");
+        assert.equal(
+            (gatewayValues(dev.mesh, SINGLE_NODE, "dev", { rateLimit: dev.edge.rateLimit }) as any).service.externalTrafficPolicy,
+            undefined,
+        );
+        const behindProxy = gatewayValues(staging.mesh, MULTI_ZONE, "staging", {
+            rateLimit: { ...staging.edge.rateLimit, trustedProxies: 1 },
+        }) as any;
+        assert.deepEqual(JSON.parse(behindProxy.podAnnotations["proxy.istio.io/config"]), { gatewayTopology: { numTrustedProxies: 1 } });
+    });
+
+    it("runs the gateway under Pod Security restricted (seccomp, non-root, no capabilities, ports through the sysctl)", () => {
+        const v = gatewayValues(stackConfig("prod").mesh, MULTI_ZONE, "prod") as any;
+        assert.deepEqual(v.securityContext.seccompProfile, { type: "RuntimeDefault" });
+        assert.equal(v.securityContext.runAsNonRoot, true);
+        assert.deepEqual(v.securityContext.sysctls, [{ name: "net.ipv4.ip_unprivileged_port_start", value: "0" }]);
+        assert.deepEqual(v.containerSecurityContext.capabilities, { drop: ["ALL"] });
+        assert.equal(v.containerSecurityContext.allowPrivilegeEscalation, false);
     });
 
     it("labels the gateway for Gateway selection without duplicating the chart's own labels", () => {

@@ -29,7 +29,10 @@ type Route = {
     timeout: string;
     retries: any;
 };
-const routes = (app: AppConfig) => virtualServiceSpec(users, app, prod.mesh, prod.edge).http as Route[];
+const CLAIM = prod.auth.canaryClaim;
+const allRoutes = (app: AppConfig) => virtualServiceSpec(users, app, prod.mesh, prod.edge, CLAIM).http as Route[];
+/** The routes the canary logic builds; each follows its `-idempotent` twin (test/mesh/retries.test.ts). */
+const routes = (app: AppConfig) => allRoutes(app).filter((r) => !r.name.endsWith("-idempotent"));
 
 describe("mesh: routing specs", () => {
     describe("trafficSplit", () => {
@@ -82,7 +85,7 @@ describe("mesh: routing specs", () => {
     describe("VirtualService", () => {
         for (const weight of [0, 10, 100]) {
             it(`weight ${weight}: header override first, then the ${100 - weight}/${weight} split, bound to gateway and mesh`, () => {
-                const spec = virtualServiceSpec(users, withCanary(weight), prod.mesh, prod.edge);
+                const spec = virtualServiceSpec(users, withCanary(weight), prod.mesh, prod.edge, CLAIM);
                 assert.deepEqual(spec.hosts, ["orders.example.com", USERS_HOST]);
                 assert.deepEqual(spec.gateways, [GW, "mesh"]);
                 const [override, split] = routes(withCanary(weight));
@@ -90,11 +93,14 @@ describe("mesh: routing specs", () => {
                 assert.deepEqual(override.route, [
                     { destination: { host: USERS_HOST, subset: "canary", port: { number: 8081 } }, weight: 100 },
                 ]);
+                // At the edge only with the canary claim in a verified token; inside the mesh the header alone.
+                const entitled = { "x-canary": { exact: "always" }, "@request.auth.claims.roles": { exact: "canary-tester" } };
                 assert.deepEqual(override.match, [
-                    { gateways: [GW], uri: { exact: "/api/users" }, headers: { "x-canary": { exact: "always" } } },
-                    { gateways: [GW], uri: { prefix: "/api/users/" }, headers: { "x-canary": { exact: "always" } } },
+                    { gateways: [GW], uri: { exact: "/api/users" }, headers: entitled },
+                    { gateways: [GW], uri: { prefix: "/api/users/" }, headers: entitled },
                     { gateways: ["mesh"], headers: { "x-canary": { exact: "always" } } },
                 ]);
+                assert.equal((override as any).headers, undefined, "an entitled caller's header travels on");
                 assert.equal(split.name, "split");
                 assert.deepEqual(split.route, [
                     { destination: { host: USERS_HOST, subset: "stable", port: { number: 8081 } }, weight: 100 - weight },
@@ -107,7 +113,24 @@ describe("mesh: routing specs", () => {
             const http = routes(withCanary(undefined));
             assert.equal(http.length, 1);
             assert.deepEqual(http[0].route, [{ destination: { host: USERS_HOST, subset: "stable", port: { number: 8081 } }, weight: 100 }]);
-            assert.ok(!JSON.stringify(http).includes("canary"));
+            assert.ok(!JSON.stringify(http[0].route).includes("canary"));
+            assert.ok(!JSON.stringify(http[0].match).includes("x-canary"));
+        });
+
+        it("strips the canary header from every request it does not honour, so no app can pass it on", () => {
+            for (const app of [withCanary(10), withCanary(undefined)]) {
+                const split = routes(app).find((r) => r.name === "split") as any;
+                assert.deepEqual(split.headers, { request: { remove: ["x-canary"] } });
+            }
+        });
+
+        it("names the canary claim from config", () => {
+            const custom = stackConfig("prod", { "auth.canaryClaim": { name: "groups", value: "beta" } });
+            const [override] = virtualServiceSpec(users, withCanary(10), custom.mesh, custom.edge, custom.auth.canaryClaim).http as Route[];
+            assert.deepEqual(override.match[0].headers, {
+                "x-canary": { exact: "always" },
+                "@request.auth.claims.groups": { exact: "beta" },
+            });
         });
 
         it("routes from the gateway only the app's public API prefix", () => {
@@ -125,7 +148,7 @@ describe("mesh: routing specs", () => {
                     );
                 }
             }
-            const o = virtualServiceSpec(orders, prod.apps.orders, prod.mesh, prod.edge).http as Route[];
+            const o = virtualServiceSpec(orders, prod.apps.orders, prod.mesh, prod.edge, CLAIM).http as Route[];
             assert.deepEqual(
                 o[0].match.filter((m) => m.uri).map((m) => m.uri),
                 [{ exact: "/api/orders" }, { prefix: "/api/orders/" }],
@@ -133,24 +156,26 @@ describe("mesh: routing specs", () => {
         });
 
         it("takes timeout and retries from mesh.traffic", () => {
-            for (const route of routes(withCanary(10))) {
+            for (const route of allRoutes(withCanary(10))) {
                 assert.equal(route.timeout, "10s");
-                assert.deepEqual(route.retries, {
-                    attempts: 2,
-                    perTryTimeout: "2s",
-                    retryOn: "gateway-error,connect-failure,refused-stream",
-                });
+                assert.deepEqual(
+                    route.retries,
+                    route.name.endsWith("-idempotent")
+                        ? { attempts: 2, perTryTimeout: "2s", retryOn: "gateway-error,connect-failure,refused-stream" }
+                        : { attempts: 2, retryOn: "connect-failure,refused-stream,reset-before-request" },
+                );
             }
             const custom = stackConfig("prod", { "mesh.traffic": { timeout: "3s", retries: { attempts: 0 } } });
-            const [r] = virtualServiceSpec(users, withCanary(undefined), custom.mesh, custom.edge).http as Route[];
+            const [r] = virtualServiceSpec(users, withCanary(undefined), custom.mesh, custom.edge, CLAIM).http as Route[];
             assert.equal(r.timeout, "3s");
             assert.deepEqual(r.retries, { attempts: 0 });
         });
 
         it("uses the configured canary header", () => {
             const custom = stackConfig("prod", { "mesh.canaryHeader": "x-orders-canary" });
-            const [override] = virtualServiceSpec(users, withCanary(10), custom.mesh, custom.edge).http as Route[];
+            const [override] = virtualServiceSpec(users, withCanary(10), custom.mesh, custom.edge, CLAIM).http as Route[];
             assert.deepEqual(override.match[2].headers, { "x-orders-canary": { exact: "always" } });
+            assert.equal(override.match[0].headers["x-orders-canary"].exact, "always");
         });
     });
 

@@ -98,8 +98,13 @@ describe("observability component (mocks)", () => {
             run.byType(SERVICE_MONITOR).map((m) => m.inputs.metadata.name),
             ["jaeger"],
         );
-        const pms = run.byType(POD_MONITOR);
-        assert.deepEqual(pms.map((m) => m.inputs.metadata.name).sort(), [...catalog.keys()].sort());
+        const all = run.byType(POD_MONITOR);
+        // Besides the apps: PostgreSQL's exporter, which the sidecar's merged metrics carry with the mesh on.
+        assert.deepEqual(all.map((m) => m.inputs.metadata.name).sort(), [...catalog.keys(), "postgres"].sort());
+        assert.deepEqual(all.find((m) => m.inputs.metadata.name === "postgres")!.inputs.spec.podMetricsEndpoints, [
+            { port: "metrics", path: "/metrics" },
+        ]);
+        const pms = all.filter((m) => m.inputs.metadata.name !== "postgres");
         for (const m of pms) {
             const facts = catalog.get(m.inputs.metadata.name)!;
             assert.deepEqual(m.inputs.spec.podMetricsEndpoints[0].port, "http");

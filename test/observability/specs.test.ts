@@ -15,7 +15,7 @@ import {
     TRACING_NAMESPACE,
 } from "../../components/naming";
 import {
-    alertmanagerConfig,
+    ALERTMANAGER_CONFIG_SECRET,
     collectorServiceSpec,
     DISABLED,
     GRAFANA_ADMIN_SECRET,
@@ -112,13 +112,12 @@ describe("observability: kube-prometheus-stack values", () => {
         }
     });
 
-    it("keeps Alertmanager on with a small route tree (Watchdog silenced, one null receiver)", () => {
+    it("keeps Alertmanager on, configured from our Secret (receivers carry secrets), not from chart values", () => {
         const v = values("prod");
         assert.equal(v.alertmanager.enabled, true);
-        assert.deepEqual(v.alertmanager.config, alertmanagerConfig());
-        assert.equal(v.alertmanager.config.route.receiver, "null");
-        assert.deepEqual(v.alertmanager.config.route.routes, [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }]);
-        assert.deepEqual(v.alertmanager.config.receivers, [{ name: "null" }]);
+        assert.equal(v.alertmanager.config, undefined);
+        assert.equal(v.alertmanager.alertmanagerSpec.useExistingSecret, true);
+        assert.equal(v.alertmanager.alertmanagerSpec.configSecret, ALERTMANAGER_CONFIG_SECRET);
         assert.ok(v.alertmanager.alertmanagerSpec.resources.limits.memory);
     });
 

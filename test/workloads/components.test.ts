@@ -176,13 +176,10 @@ describe("workload components under mocks", function () {
                     backups: config.database.backup.enabled,
                 });
                 const backupTarget = config.cluster.provider === "eks" ? "s3" : config.cluster.provider === "gke" ? "gcs" : "volume";
-                const pure = networkPolicySpecs(graph, {
-                    meshEnabled: config.mesh.enabled,
-                    tracing: config.observability.jaeger.enabled,
-                    backupTarget,
-                });
+                const options = { meshEnabled: config.mesh.enabled, tracing: config.observability.jaeger.enabled, backupTarget } as const;
+                const pure = networkPolicySpecs(graph, options);
                 assert.deepEqual(captured, pure.map((p) => ({ namespace: p.namespace, name: p.name, spec: p.spec })).sort(byName));
-                const flows = allowedFlows(captured, catalog, config.mesh.enabled);
+                const flows = allowedFlows(captured, catalog, options);
                 const edgeFlows = [...flows.ingress].filter((f) => f.startsWith("edge->")).sort();
                 assert.deepEqual(edgeFlows, [...catalog.values()].map((a) => `edge->${a.name}:TCP/${a.port}`).sort());
                 const peerNs = run.byType(NETPOL).find((r) => r.inputs.metadata.name.startsWith("ingress-users-from-edge"))!.inputs.spec
@@ -210,7 +207,11 @@ describe("workload components under mocks", function () {
         );
         const sts = run.get("kubernetes:apps/v1:StatefulSet", "postgres").inputs;
         assert.equal(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage, "1Gi");
-        assert.deepEqual(run.byType(PDB), []);
+        // Single-replica apps have no PDB; PostgreSQL has one that lets drains proceed one pod at a time.
+        assert.deepEqual(
+            run.byType(PDB).map((p) => [p.name, p.inputs.spec.maxUnavailable]),
+            [["postgres", 1]],
+        );
     });
 
     it("prod: protects and retains the database, its volumes and the superuser password", () => {
@@ -237,12 +238,15 @@ describe("workload components under mocks", function () {
         assert.equal(sa.metadata.namespace, "orders-data");
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
         assert.equal(pod.serviceAccountName, "postgres-backup");
-        assert.equal(pod.containers[0].args[3], `s3://${BACKUP_BUCKET}/postgres`);
+        assert.deepEqual(
+            pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: `s3://${BACKUP_BUCKET}/postgres` },
+        );
         assert.deepEqual(
             pod.containers[0].env.find((e: any) => e.name === "AWS_REGION"),
             { name: "AWS_REGION", value: "eu-west-1" },
         );
-        assert.equal(run.byType("kubernetes:core/v1:PersistentVolumeClaim").length, 0);
+        assert.equal(run.byType("kubernetes:core/v1:PersistentVolumeClaim").length, 0, "the scratch space is an ephemeral volume per run");
     });
 
     it("GKE: uploads backups to GCS as the Workload Identity ServiceAccount", () => {
@@ -250,17 +254,27 @@ describe("workload components under mocks", function () {
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
         assert.deepEqual(sa.metadata.annotations, { "iam.gke.io/gcp-service-account": GSA });
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
-        assert.equal(pod.containers[0].args[3], `gs://${BACKUP_BUCKET}/postgres`);
+        assert.deepEqual(
+            pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: `gs://${BACKUP_BUCKET}/postgres` },
+        );
     });
 
-    it("mesh on: namespaces are injected, Postgres accepts the un-injected Jobs on 5432; mesh off: no Istio objects", () => {
+    it("mesh on: namespaces are injected and enforce restricted, the Jobs run native sidecars, no mTLS exception; mesh off: no Istio objects", () => {
         const on = runs.get("prod")!.run;
-        for (const ns of on.byType("kubernetes:core/v1:Namespace")) assert.equal(ns.inputs.metadata.labels["istio-injection"], "enabled");
-        const pa = on.get("kubernetes:security.istio.io/v1:PeerAuthentication", "postgres-job-clients").inputs;
-        assert.equal(pa.metadata.namespace, "orders-data");
-        assert.deepEqual(pa.spec.portLevelMtls, { "5432": { mode: "PERMISSIVE" } });
+        for (const ns of on.byType("kubernetes:core/v1:Namespace")) {
+            assert.equal(ns.inputs.metadata.labels["istio-injection"], "enabled");
+            assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted", ns.name);
+        }
+        assert.deepEqual(on.byType("kubernetes:security.istio.io/v1:PeerAuthentication"), [], "no port-level PERMISSIVE for Postgres");
         const job = on.byType("kubernetes:batch/v1:Job")[0].inputs;
-        assert.equal(job.spec.template.metadata.annotations["sidecar.istio.io/inject"], "false");
+        const cron = on.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs;
+        for (const meta of [job.spec.template.metadata, cron.spec.jobTemplate.spec.template.metadata]) {
+            assert.equal(meta.annotations["sidecar.istio.io/inject"], undefined, "the Job pods are injected");
+            assert.equal(meta.annotations["sidecar.istio.io/nativeSidecar"], "true");
+        }
+        assert.equal(job.spec.template.spec.serviceAccountName, "postgres-bootstrap");
+        on.get("kubernetes:core/v1:ServiceAccount", "postgres-bootstrap");
         const off = runs.get("dev with the mesh off")!.run;
         assert.deepEqual(
             off.find((r) => r.type.includes("istio.io")),
@@ -268,6 +282,7 @@ describe("workload components under mocks", function () {
         );
         for (const ns of off.byType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name.startsWith("orders-"))) {
             assert.equal(ns.inputs.metadata.labels["istio-injection"], undefined);
+            assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
         }
     });
 

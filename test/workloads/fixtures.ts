@@ -8,7 +8,7 @@ import { clusterTopology } from "../../components/cluster/topology";
 import type { AppCatalog, StackConfig } from "../../components/config";
 import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, Postgres, upstreamUrls } from "../../components/workloads";
 import { fakeDigest } from "../harness/mockRegistry";
-import { appCatalog, applyOverrides, CapturedResource, ProgramRun, readStackFile, runProgram, stackConfig } from "../harness";
+import { appCatalog, applyOverrides, CapturedResource, ProgramRun, readStackFile, runProgram, stackConfig, testAuth } from "../harness";
 
 export { stackConfig };
 export const catalog: AppCatalog = appCatalog;
@@ -76,7 +76,6 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                     storageClassName: pulumi.output(config.cluster.provider === "kind" ? "standard" : "gp3"),
                     backupTarget,
                     protect: config.protect,
-                    meshEnabled: config.mesh.enabled,
                     images: config.images,
                 },
                 opts,
@@ -100,6 +99,7 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                             ...upstreamUrls(facts, catalog, namespaces.appNamespaceName),
                             OTEL_EXPORTER_OTLP_ENDPOINT: pulumi.output("http://jaeger-collector.tracing.svc.cluster.local:4318"),
                         },
+                        auth: testAuth(config),
                         meshEnabled: config.mesh.enabled,
                         topology,
                     },
@@ -117,7 +117,10 @@ export async function deployWorkloads(stack: string, overrides: Record<string, u
                     graph,
                     catalog,
                     meshEnabled: config.mesh.enabled,
-                    namespaces,
+                    namespaces: {
+                        [namespaces.appNamespaceName]: namespaces.appNamespace,
+                        [namespaces.dataNamespaceName]: namespaces.dataNamespace,
+                    },
                     tracing: config.observability.jaeger.enabled,
                     backupTarget: backupTarget.kind,
                 },

@@ -1,6 +1,13 @@
 // Checks shared by the workload tests: container hardening rules and NetworkPolicy analysis.
 import type { AppCatalog } from "../../components/config";
-import { MANAGED_NAMESPACES, NetEdge, NetPeer, peerKey, peerLocation } from "../../components/workloads/networkPolicySpec";
+import {
+    managedNamespaces,
+    NetEdge,
+    NetPeer,
+    NetworkPolicyOptions,
+    peerKey,
+    peerLocation,
+} from "../../components/workloads/networkPolicySpec";
 
 /** Every rule a container of the platform must meet; returns what it breaks. */
 export function containerProblems(pod: any, c: any, longRunning: boolean): string[] {
@@ -40,18 +47,28 @@ export function allContainers(pod: any): Array<{ container: any; init: boolean }
 
 // --- NetworkPolicy analysis -----------------------------------------------------
 
-export function knownPeers(catalog: AppCatalog): NetPeer[] {
+/** Every peer with a location, including one "all pods" peer per managed namespace. */
+export function knownPeers(catalog: AppCatalog, options: NetworkPolicyOptions): NetPeer[] {
     return [
         ...[...catalog.keys()].map((name): NetPeer => ({ kind: "app", name })),
-        { kind: "edge" },
-        { kind: "prometheus" },
-        { kind: "postgres" },
-        { kind: "backup" },
-        { kind: "bootstrap" },
-        { kind: "dns" },
-        { kind: "istiod" },
-        { kind: "tracing" },
-        ...MANAGED_NAMESPACES.map((namespace): NetPeer => ({ kind: "namespace", namespace })),
+        ...(
+            [
+                "edge",
+                "prometheus",
+                "postgres",
+                "backup",
+                "bootstrap",
+                "dns",
+                "istiod",
+                "istioCni",
+                "tracing",
+                "alertmanager",
+                "grafana",
+                "prometheusOperator",
+                "kubeStateMetrics",
+            ] as const
+        ).map((kind) => ({ kind }) as NetPeer),
+        ...managedNamespaces(options).map((namespace): NetPeer => ({ kind: "namespace", namespace })),
     ];
 }
 
@@ -63,11 +80,13 @@ export interface Flows {
     egress: Set<string>;
 }
 
-/** Every (source -> destination : protocol/port) that the policies allow, per direction. */
-export function allowedFlows(policies: Array<{ namespace: string; spec: any }>, catalog: AppCatalog, meshEnabled: boolean): Flows {
+const blockKey = (cidr: string, except?: string[]) => `ipBlock:${cidr}${except ? `-${except.join(",")}` : ""}`;
+
+/** Every (source -> destination : protocol/port) that the policies allow, per direction ("*": any source). */
+export function allowedFlows(policies: Array<{ namespace: string; spec: any }>, catalog: AppCatalog, options: NetworkPolicyOptions): Flows {
     const table = new Map<string, string>();
-    for (const peer of knownPeers(catalog)) {
-        const loc = peerLocation(peer, meshEnabled)!;
+    for (const peer of knownPeers(catalog, options)) {
+        const loc = peerLocation(peer, options.meshEnabled)!;
         table.set(locKey(loc.namespace, loc.pods), peerKey(peer));
     }
     const resolveSelf = (ns: string, selector: any) => {
@@ -76,7 +95,7 @@ export function allowedFlows(policies: Array<{ namespace: string; spec: any }>, 
         return key;
     };
     const resolvePeer = (peer: any) => {
-        if (peer.ipBlock) return `ipBlock:${peer.ipBlock.cidr}${peer.ipBlock.except ? `-${peer.ipBlock.except.join(",")}` : ""}`;
+        if (peer.ipBlock) return blockKey(peer.ipBlock.cidr, peer.ipBlock.except);
         const ns = peer.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"];
         if (!ns || !peer.podSelector) throw new Error(`peer without exact namespace and pod selector: ${JSON.stringify(peer)}`);
         return resolveSelf(ns, peer.podSelector);
@@ -98,20 +117,30 @@ export function allowedFlows(policies: Array<{ namespace: string; spec: any }>, 
     return flows;
 }
 
-/** What the graph plus the infrastructure edges say should be allowed. */
-export function expectedFlows(edges: NetEdge[], meshEnabled: boolean): Flows {
-    const managed = (peer: NetPeer) => {
-        const loc = peerLocation(peer, meshEnabled);
-        return !!loc && (MANAGED_NAMESPACES as readonly string[]).includes(loc.namespace);
+/** Keys of a peer in flows: one per CIDR for address blocks, "*" for any source. */
+export function flowKeys(peer: NetPeer): string[] {
+    if (peer.kind === "ipBlock") return peer.cidrs.map((cidr) => blockKey(cidr, peer.except));
+    if (peer.kind === "anywhere") return ["*"];
+    return [peerKey(peer)];
+}
+
+/** What the edges say should be allowed. */
+export function expectedFlows(edges: NetEdge[], options: NetworkPolicyOptions): Flows {
+    const managed = managedNamespaces(options);
+    const isManaged = (peer: NetPeer) => {
+        const loc = peerLocation(peer, options.meshEnabled);
+        return !!loc && managed.includes(loc.namespace);
     };
-    const key = (peer: NetPeer) =>
-        peer.kind === "ipBlock" ? `ipBlock:${peer.cidr}${peer.except ? `-${peer.except.join(",")}` : ""}` : peerKey(peer);
     const flows: Flows = { ingress: new Set(), egress: new Set() };
     for (const e of edges) {
         for (const p of e.ports) {
-            const flow = `${key(e.from)}->${key(e.to)}:${p.protocol}/${p.port}`;
-            if (managed(e.to)) flows.ingress.add(flow);
-            if (managed(e.from)) flows.egress.add(flow);
+            for (const from of flowKeys(e.from)) {
+                for (const to of flowKeys(e.to)) {
+                    const flow = `${from}->${to}:${p.protocol}/${p.port}`;
+                    if (isManaged(e.to)) flows.ingress.add(flow);
+                    if (isManaged(e.from)) flows.egress.add(flow);
+                }
+            }
         }
     }
     return flows;

@@ -1,7 +1,7 @@
 // Pure spec builders of the workloads, without Pulumi mocks.
 import { strict as assert } from "node:assert";
 import { trafficGraph } from "../../components/appGraph";
-import { AppConfig, appSchema, databaseSchema, edgeSchema, imagesSchema } from "../../components/config";
+import { AppConfig, appSchema, clusterSchema, databaseSchema, edgeSchema, imagesSchema } from "../../components/config";
 import {
     configHash,
     configMapData,
@@ -15,16 +15,23 @@ import {
     upstreamUrls,
 } from "../../components/workloads/microServiceSpec";
 import { namespaceLabels } from "../../components/workloads/namespaces";
-import { graphEdges, infrastructureEdges, networkPolicySpecs, NetworkPolicyOptions } from "../../components/workloads/networkPolicySpec";
+import {
+    allEdges,
+    infrastructureEdges,
+    NetPeer,
+    networkPolicySpecs,
+    NetworkPolicyOptions,
+} from "../../components/workloads/networkPolicySpec";
+import { clusterNetwork } from "../../components/cluster/network";
 import { EDGE_NODE_PORTS } from "../../components/cluster/types";
-import { edgeUrl, ingressSpec, traefikValues } from "../../components/workloads/ingressSpec";
+import { postgresSettings } from "../../components/workloads/connectionBudget";
+import { edgeUrl, ingressSpec, traefikDynamicConfig, traefikValues } from "../../components/workloads/ingressSpec";
 import {
     backupCronJobSpec,
     bootstrapJobName,
     bootstrapJobSpec,
     bootstrapSql,
     databaseUrl,
-    postgresPeerAuthenticationSpec,
     statefulSetSpec,
 } from "../../components/workloads/postgresSpec";
 import { catalog } from "./fixtures";
@@ -190,11 +197,14 @@ describe("workloads: microservice specs", () => {
         assert.equal(pdbSpec("users").maxUnavailable, 1);
     });
 
-    it("labels namespaces for injection with the mesh and enforces restricted PSS without", () => {
+    it("labels namespaces for injection with the mesh and enforces restricted PSS with and without it", () => {
         assert.equal(namespaceLabels("dev", true)["istio-injection"], "enabled");
-        assert.equal(namespaceLabels("dev", true)["pod-security.kubernetes.io/enforce"], undefined);
         assert.equal(namespaceLabels("dev", false)["istio-injection"], undefined);
-        assert.equal(namespaceLabels("dev", false)["pod-security.kubernetes.io/enforce"], "restricted");
+        for (const mesh of [true, false]) {
+            const labels = namespaceLabels("dev", mesh);
+            for (const mode of ["enforce", "audit", "warn"]) assert.equal(labels[`pod-security.kubernetes.io/${mode}`], "restricted");
+            assert.equal(labels["pod-security.kubernetes.io/enforce-version"], "latest");
+        }
     });
 });
 
@@ -203,7 +213,8 @@ describe("workloads: postgres specs", () => {
     const images = imagesSchema.parse({});
 
     it("bootstraps roles and databases idempotently, passwords only from the environment", () => {
-        const sql = bootstrapSql(["orders", "users"]);
+        const roles = (apps: string[]) => ({ apps, connectionLimits: { orders: 72, users: 90 }, baseBackups: false, monitor: false });
+        const sql = bootstrapSql(roles(["orders", "users"]));
         for (const role of ["orders", "users", "backup"]) {
             assert.match(sql, new RegExp(`WHERE NOT EXISTS \\(SELECT FROM pg_roles WHERE rolname = '${role}'\\)\\\\gexec`));
             assert.match(sql, new RegExp(`\\\\getenv pw ${role.toUpperCase()}_PASSWORD`));
@@ -215,8 +226,8 @@ describe("workloads: postgres specs", () => {
         }
         assert.doesNotMatch(sql, /CREATE (ROLE|DATABASE) [a-z]/, "creates only through the guarded \\gexec form");
         assert.match(sql, /GRANT pg_read_all_data TO backup;/);
-        assert.match(bootstrapJobName(["orders", "users"]), /^postgres-bootstrap-[0-9a-f]{8}$/);
-        assert.notEqual(bootstrapJobName(["orders", "users"]), bootstrapJobName(["orders"]));
+        assert.match(bootstrapJobName(roles(["orders", "users"])), /^postgres-bootstrap-[0-9a-f]{8}$/);
+        assert.notEqual(bootstrapJobName(roles(["orders", "users"])), bootstrapJobName(roles(["orders"])));
     });
 
     it("builds DATABASE_URL for the client Service with an URL-encoded password", () => {
@@ -227,7 +238,15 @@ describe("workloads: postgres specs", () => {
     });
 
     it("runs one non-root postgres with a pinned image, pg_isready probes and volumes from config", () => {
-        const s = statefulSetSpec({ config: db, image: images.postgres, labels: {}, storageClassName: "gp3", retainVolumes: true }) as any;
+        const settings = postgresSettings(db);
+        const s = statefulSetSpec({
+            config: db,
+            image: images.postgres,
+            labels: {},
+            storageClassName: "gp3",
+            retainVolumes: true,
+            settings,
+        }) as any;
         assert.equal(s.replicas, 1);
         const pod = s.template.spec;
         const c = pod.containers[0];
@@ -255,6 +274,7 @@ describe("workloads: postgres specs", () => {
             labels: {},
             storageClassName: "standard",
             retainVolumes: false,
+            settings,
         }) as any;
         assert.equal(dev.persistentVolumeClaimRetentionPolicy.whenDeleted, "Delete");
     });
@@ -266,6 +286,7 @@ describe("workloads: postgres specs", () => {
             apps: ["orders", "users"],
             labels: {},
             destination: { kind: "volume", claimName: "postgres-backups" },
+            storageClassName: "standard",
         }) as any;
         assert.equal(volume.schedule, "0 2 * * *");
         assert.equal(volume.concurrencyPolicy, "Forbid");
@@ -290,7 +311,7 @@ describe("workloads: postgres specs", () => {
             vpod.volumes.find((v: any) => v.name === "backups"),
             { name: "backups", persistentVolumeClaim: { claimName: "postgres-backups" } },
         );
-        assert.equal(volume.jobTemplate.spec.template.metadata.annotations["sidecar.istio.io/inject"], "false");
+        assert.deepEqual(volume.jobTemplate.spec.template.metadata.annotations, { "sidecar.istio.io/nativeSidecar": "true" });
 
         const s3 = backupCronJobSpec({
             config: db,
@@ -298,16 +319,21 @@ describe("workloads: postgres specs", () => {
             apps: ["users"],
             labels: {},
             destination: { kind: "s3", url: "s3://b/postgres", region: "eu-west-1" },
+            storageClassName: "gp3",
         }) as any;
         const spod = s3.jobTemplate.spec.template.spec;
         assert.equal(spod.initContainers[0].name, "dump");
         assert.equal(spod.containers[0].image, images.awsCli);
         assert.match(images.awsCli, /^public\.ecr\.aws\/aws-cli\/aws-cli:2\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
-        assert.deepEqual(spod.containers[0].args.slice(0, 4), ["s3", "sync", "/backups", "s3://b/postgres"]);
-        assert.equal(
-            spod.initContainers[0].env.find((e: any) => e.name === "RETENTION_DAYS"),
-            undefined,
-            "the bucket lifecycle owns retention",
+        assert.deepEqual(spod.containers[0].command, ["/scripts/backup-upload.sh"]);
+        assert.deepEqual(
+            spod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
+            { name: "BACKUP_URL", value: "s3://b/postgres" },
+        );
+        assert.deepEqual(
+            spod.initContainers[0].env.find((e: any) => e.name === "LOCAL_RETENTION"),
+            { name: "LOCAL_RETENTION", value: "false" },
+            "the uploader owns retention in the bucket",
         );
         assert.equal(spod.serviceAccountName, "postgres-backup");
 
@@ -317,11 +343,18 @@ describe("workloads: postgres specs", () => {
             apps: ["users"],
             labels: {},
             destination: { kind: "gcs", url: "gs://b/postgres" },
+            storageClassName: "standard-rwo",
         }) as any;
         const gpod = gcs.jobTemplate.spec.template.spec;
         assert.equal(gpod.containers[0].image, images.gcloudCli);
         assert.match(images.gcloudCli, /^gcr\.io\/google\.com\/cloudsdktool\/google-cloud-cli:\d+\.\d+\.\d+-slim@sha256:[0-9a-f]{64}$/);
-        assert.deepEqual(gpod.containers[0].args.slice(0, 4), ["storage", "rsync", "/backups", "gs://b/postgres"]);
+        assert.deepEqual(
+            gpod.containers[0].env.filter((e: any) => ["STORE", "BACKUP_URL"].includes(e.name)),
+            [
+                { name: "STORE", value: "gcs" },
+                { name: "BACKUP_URL", value: "gs://b/postgres" },
+            ],
+        );
 
         for (const spec of [volume, s3, gcs]) {
             const pod = spec.jobTemplate.spec.template.spec;
@@ -332,53 +365,88 @@ describe("workloads: postgres specs", () => {
             assert.deepEqual(containerProblems(boot.template.spec, container, false), []);
     });
 
-    it("lets the un-injected Job pods reach Postgres in the mesh on 5432 only", () => {
-        assert.deepEqual(postgresPeerAuthenticationSpec(), {
-            selector: { matchLabels: { "app.kubernetes.io/name": "postgres" } },
-            portLevelMtls: { "5432": { mode: "PERMISSIVE" } },
-        });
+    it("runs the bootstrap Job as its own ServiceAccount with a native sidecar (its mesh identity)", () => {
+        const boot = bootstrapJobSpec(images.postgres, ["users"], {}) as any;
+        assert.equal(boot.template.spec.serviceAccountName, "postgres-bootstrap");
+        assert.deepEqual(boot.template.metadata.annotations, { "sidecar.istio.io/nativeSidecar": "true" });
     });
 });
 
 describe("workloads: NetworkPolicies from the graph", () => {
+    const eks = clusterNetwork(clusterSchema.parse({ provider: "eks", eks: { region: "eu-west-1", vpcCidr: "10.20.0.0/16" } }));
+    const kind = clusterNetwork(clusterSchema.parse({ provider: "kind" }));
+    const meshOn: NetworkPolicyOptions = {
+        meshEnabled: true,
+        tracing: true,
+        backupTarget: "s3",
+        monitoring: { grafana: true },
+        network: eks,
+        jwksFetch: true,
+    };
+    const meshOff: NetworkPolicyOptions = {
+        meshEnabled: false,
+        tracing: false,
+        backupTarget: "volume",
+        monitoring: { grafana: true },
+        edgeController: true,
+        network: kind,
+    };
     const variants: Array<[string, NetworkPolicyOptions]> = [
-        ["mesh on, S3 backups", { meshEnabled: true, tracing: true, backupTarget: "s3" }],
-        ["mesh off, volume backups", { meshEnabled: false, tracing: false, backupTarget: "volume" }],
-        ["mesh on, GCS backups", { meshEnabled: true, tracing: true, backupTarget: "gcs" }],
+        ["mesh on, S3 backups, every platform namespace", meshOn],
+        ["mesh off (Traefik), volume backups", meshOff],
+        ["mesh on, GCS backups, no observability", { meshEnabled: true, tracing: false, backupTarget: "gcs", network: kind }],
+        ["app namespaces only", { meshEnabled: true, tracing: true, backupTarget: "volume" }],
     ];
     const graph = trafficGraph(catalog, { metricsScraping: true, backups: true });
+    const flowsOf = (o: NetworkPolicyOptions) => allowedFlows(networkPolicySpecs(graph, o), catalog, o);
 
     for (const [label, options] of variants) {
-        it(`${label}: allows exactly the graph plus the infrastructure edges, in both directions`, () => {
-            const policies = networkPolicySpecs(graph, options);
-            const actual = allowedFlows(policies, catalog, options.meshEnabled);
-            const expected = expectedFlows([...graphEdges(graph), ...infrastructureEdges(graph, options)], options.meshEnabled);
+        it(`${label}: allows exactly the graph, the infrastructure and the platform edges, in both directions`, () => {
+            const actual = flowsOf(options);
+            const expected = expectedFlows(allEdges(graph, options), options);
             assert.deepEqual([...actual.ingress].sort(), [...expected.ingress].sort());
             assert.deepEqual([...actual.egress].sort(), [...expected.egress].sort());
         });
     }
 
-    it("denies by default in both namespaces and never allows from/to everything", () => {
-        const policies = networkPolicySpecs(graph, variants[0][1]);
-        const denies = policies.filter((p) => p.name === "default-deny");
-        assert.deepEqual(
-            denies.map((p) => [p.namespace, p.spec]),
-            [
-                ["orders-apps", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }],
-                ["orders-data", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }],
-            ],
-        );
-        for (const p of policies) {
-            const spec = p.spec as any;
-            for (const rule of [...(spec.ingress ?? []), ...(spec.egress ?? [])]) {
-                assert.ok((rule.from ?? rule.to)?.length > 0, `${p.name} has a rule without peers`);
-                assert.ok(rule.ports?.length > 0, `${p.name} has a rule without ports`);
-            }
-        }
+    it("denies by default in every namespace the program owns", () => {
+        const denies = (o: NetworkPolicyOptions) =>
+            networkPolicySpecs(graph, o)
+                .filter((p) => p.name === "default-deny")
+                .map((p) => {
+                    assert.deepEqual(p.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+                    return p.namespace;
+                });
+        assert.deepEqual(denies(meshOn), [
+            "orders-apps",
+            "orders-data",
+            "istio-system",
+            "istio-ingress",
+            "istio-cni",
+            "monitoring",
+            "tracing",
+        ]);
+        assert.deepEqual(denies(meshOff), ["orders-apps", "orders-data", "ingress-traefik", "monitoring"]);
     });
 
-    it("states the concrete app edges: edge -> apps, orders -> users, apps -> postgres, prometheus -> apps", () => {
-        const flows = allowedFlows(networkPolicySpecs(graph, variants[1][1]), catalog, false);
+    it("only the edge is open to any source, on its public ports; every other rule names its peers and ports", () => {
+        for (const [, options] of variants) {
+            for (const p of networkPolicySpecs(graph, options)) {
+                const spec = p.spec as any;
+                for (const rule of spec.egress ?? []) assert.ok(rule.to?.length > 0 && rule.ports?.length > 0, `${p.namespace}/${p.name}`);
+                for (const rule of spec.ingress ?? []) {
+                    assert.ok(rule.ports?.length > 0, `${p.namespace}/${p.name} has a rule without ports`);
+                    if (!rule.from) assert.match(p.name, /^ingress-edge-from-anywhere-/, `${p.namespace}/${p.name} admits any source`);
+                }
+            }
+        }
+        const open = (o: NetworkPolicyOptions) => [...flowsOf(o).ingress].filter((f) => f.startsWith("*->")).sort();
+        assert.deepEqual(open(meshOn), ["*->edge:TCP/15021", "*->edge:TCP/443", "*->edge:TCP/80"]);
+        assert.deepEqual(open(meshOff), ["*->edge:TCP/8000", "*->edge:TCP/8443"]);
+    });
+
+    it("states the concrete app edges: edge -> apps, orders -> users, apps and Jobs -> postgres, prometheus -> apps", () => {
+        const flows = flowsOf(meshOff);
         for (const f of [
             `edge->users:TCP/${catalog.get("users")!.port}`,
             `edge->orders:TCP/${catalog.get("orders")!.port}`,
@@ -396,27 +464,63 @@ describe("workloads: NetworkPolicies from the graph", () => {
         assert.ok(!flows.ingress.has("edge->postgres:TCP/5432"));
     });
 
-    it("infrastructure edges are only DNS, istiod/sidecar metrics (mesh), OTLP (tracing), the bootstrap Job and object storage", () => {
+    it("Prometheus, Alertmanager, Grafana and Jaeger are reachable only from where they must be", () => {
+        const into = (target: string) =>
+            [...flowsOf(meshOn).ingress]
+                .filter((f) => f.split("->")[1].startsWith(`${target}:`))
+                .map((f) => f.replace(`->${target}`, ""))
+                .sort();
+        assert.deepEqual(into("prometheus"), ["grafana:TCP/9090", "prometheus:TCP/8080", "prometheus:TCP/9090"]);
+        assert.deepEqual(into("alertmanager"), ["grafana:TCP/9093", "prometheus:TCP/8080", "prometheus:TCP/9093"]);
+        assert.deepEqual(into("grafana"), ["prometheus:TCP/3000"]);
+        assert.deepEqual(into("tracing"), [
+            "all-orders-apps:TCP/4317",
+            "all-orders-apps:TCP/4318",
+            "all-orders-data:TCP/4317",
+            "edge:TCP/4317",
+            "grafana:TCP/16686",
+            "prometheus:TCP/8888",
+        ]);
+        // The UIs are for port-forwarding only: nothing public reaches them.
+        for (const f of flowsOf(meshOn).ingress) assert.ok(!/^\*->(prometheus|alertmanager|grafana|tracing):/.test(f), f);
+    });
+
+    it("reaches the API server only from the components that watch it, on its ports only", () => {
+        const toApi = (o: NetworkPolicyOptions) =>
+            [
+                ...new Set(
+                    [...flowsOf(o).egress]
+                        .filter((f) => /->ipBlock:.*:TCP\/(443|6443)$/.test(f) && !f.includes("0.0.0.0/0"))
+                        .map((f) => f.split("->")[0]),
+                ),
+            ].sort();
+        assert.deepEqual(toApi(meshOn), ["grafana", "istio-cni", "istiod", "kube-state-metrics", "prometheus", "prometheus-operator"]);
+        assert.deepEqual(toApi(meshOff), ["edge", "grafana", "kube-state-metrics", "prometheus", "prometheus-operator"]);
+        const istiod = [...flowsOf(meshOn).egress].filter((f) => f.startsWith("istiod->ipBlock:")).sort();
+        assert.deepEqual(istiod, [
+            "istiod->ipBlock:0.0.0.0/0-10.0.0.0/8,172.16.0.0/12,192.168.0.0/16:TCP/443",
+            "istiod->ipBlock:10.20.0.0/16:TCP/443",
+            "istiod->ipBlock:172.20.0.1/32:TCP/443",
+        ]);
+        assert.ok(flowsOf(meshOn).ingress.has("ipBlock:10.20.0.0/16->istiod:TCP/15017"), "the API server reaches istiod's webhooks");
+    });
+
+    it("infrastructure edges of the app and data pods are only DNS, istiod/sidecar metrics (mesh), OTLP (tracing), JWKS and object storage", () => {
+        const name = (p: NetPeer) => (p.kind === "namespace" ? `all:${p.namespace}` : p.kind === "ipBlock" ? p.cidrs.join(",") : p.kind);
         const describe = (o: NetworkPolicyOptions) =>
             infrastructureEdges(graph, o)
-                .map(
-                    (e) =>
-                        `${e.from.kind === "namespace" ? `all:${e.from.namespace}` : e.from.kind}->${e.to.kind === "namespace" ? `all:${e.to.namespace}` : e.to.kind === "ipBlock" ? e.to.cidr : e.to.kind}:${e.ports.map((p) => `${p.protocol}/${p.port}`).join(",")}`,
-                )
+                .map((e) => `${name(e.from)}->${name(e.to)}:${e.ports.map((p) => `${p.protocol}/${p.port}`).join(",")}`)
                 .sort();
-        assert.deepEqual(describe({ meshEnabled: false, tracing: false, backupTarget: "volume" }), [
-            "all:orders-apps->dns:UDP/53,TCP/53",
-            "all:orders-data->dns:UDP/53,TCP/53",
-            "bootstrap->postgres:TCP/5432",
-        ]);
-        assert.deepEqual(describe({ meshEnabled: true, tracing: true, backupTarget: "s3" }), [
+        assert.deepEqual(describe(meshOff), ["all:orders-apps->dns:UDP/53,TCP/53", "all:orders-data->dns:UDP/53,TCP/53"]);
+        assert.deepEqual(describe(meshOn), [
+            "all:orders-apps->0.0.0.0/0:TCP/443",
             "all:orders-apps->dns:UDP/53,TCP/53",
             "all:orders-apps->istiod:TCP/15012",
             "all:orders-apps->tracing:TCP/4317,TCP/4318",
             "all:orders-data->dns:UDP/53,TCP/53",
             "all:orders-data->istiod:TCP/15012",
+            "all:orders-data->tracing:TCP/4317",
             "backup->0.0.0.0/0:TCP/443",
-            "bootstrap->postgres:TCP/5432",
             "prometheus->all:orders-apps:TCP/15020,TCP/15021",
             "prometheus->all:orders-data:TCP/15020,TCP/15021",
         ]);
@@ -424,6 +528,23 @@ describe("workloads: NetworkPolicies from the graph", () => {
 });
 
 describe("workloads: ingress edge specs", () => {
+    it("rate-limits every request per client on both entry points with a file-provider middleware (no Traefik CRDs), 429 above it", () => {
+        const limited = edgeSchema.parse({ host: "localhost", rateLimit: { requestsPerSecond: 5, burst: 10 } });
+        const values = traefikValues(limited, { type: "LoadBalancer" }) as any;
+        assert.deepEqual(values.providers.file, {
+            enabled: true,
+            watch: false,
+            content: { http: { middlewares: { "edge-rate-limit": { rateLimit: { average: 5, period: "1s", burst: 10 } } } } },
+        });
+        for (const port of ["web", "websecure"]) assert.deepEqual(values.ports[port].http, { middlewares: ["edge-rate-limit@file"] });
+        assert.equal(values.providers.kubernetesCRD.enabled, false);
+        const behindProxy = traefikDynamicConfig({ ...limited.rateLimit, trustedProxies: 1 }) as any;
+        assert.deepEqual(behindProxy.http.middlewares["edge-rate-limit"].rateLimit.sourceCriterion, { ipStrategy: { depth: 1 } });
+        const off = traefikValues(edgeSchema.parse({ host: "localhost", rateLimit: { enabled: false } }), { type: "LoadBalancer" }) as any;
+        assert.deepEqual(off.providers.file, { enabled: false });
+        assert.equal(off.ports.web.http, undefined);
+    });
+
     const edge = edgeSchema.parse({
         host: "orders.example.com",
         tls: { enabled: true, secretName: "orders-edge-tls" },
@@ -460,6 +581,7 @@ describe("workloads: ingress edge specs", () => {
         assert.equal(values.ports.websecure.nodePort, EDGE_NODE_PORTS.https);
         assert.equal(values.providers.kubernetesCRD.enabled, false);
         assert.equal(values.providers.kubernetesIngress.enabled, true);
+        assert.deepEqual(values.providers.kubernetesIngress.namespaces, ["orders-apps"], "watches only the app namespace");
         assert.equal(values.podSecurityContext.runAsNonRoot, true);
         assert.ok(values.resources.limits.cpu && values.resources.limits.memory);
         assert.equal(

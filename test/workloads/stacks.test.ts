@@ -7,7 +7,8 @@ import { trafficGraph } from "../../components/appGraph";
 import { PROJECT_ROOT, ProgramRun, runStack, SHIPPED_STACKS } from "../harness";
 import { catalog, POD_KINDS, podTemplate, stackConfig } from "./fixtures";
 import { allContainers, allowedFlows, containerProblems, expectedFlows } from "./rules";
-import { graphEdges, infrastructureEdges } from "../../components/workloads/networkPolicySpec";
+import { allEdges, networkPolicyOptions } from "../../components/workloads/networkPolicySpec";
+import { clusterNetwork } from "../../components/cluster/network";
 
 const OTHER_AREAS = ["cluster", "images", "mesh", "observability"];
 const complete = () => OTHER_AREAS.every((area) => fs.existsSync(path.join(PROJECT_ROOT, "components", area, "index.ts")));
@@ -68,18 +69,9 @@ describe("workloads in the full program (runStack)", function () {
                 const policies = run
                     .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                     .map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
-                const actual = allowedFlows(policies, catalog, config.mesh.enabled);
-                const expected = expectedFlows(
-                    [
-                        ...graphEdges(graph),
-                        ...infrastructureEdges(graph, {
-                            meshEnabled: config.mesh.enabled,
-                            tracing: config.observability.jaeger.enabled,
-                            backupTarget,
-                        }),
-                    ],
-                    config.mesh.enabled,
-                );
+                const options = networkPolicyOptions(config, clusterNetwork(config.cluster), backupTarget);
+                const actual = allowedFlows(policies, catalog, options);
+                const expected = expectedFlows(allEdges(graph, options), options);
                 assert.deepEqual([...actual.ingress].sort(), [...expected.ingress].sort());
                 assert.deepEqual([...actual.egress].sort(), [...expected.egress].sort());
             });

@@ -71,6 +71,10 @@ mockResourceOutputs("aws:s3/bucket:Bucket", (name, inputs) => {
     const bucket = inputs.bucket ?? `${inputs.bucketPrefix ?? name}20250101000000000000000001`;
     return { bucket, arn: `arn:aws:s3:::${bucket}` };
 });
+mockResourceOutputs("aws:ec2/launchTemplate:LaunchTemplate", (name) => ({
+    arn: `arn:aws:ec2:${MOCK_AWS_REGION}:${MOCK_AWS_ACCOUNT}:launch-template/lt-${name}`,
+    latestVersion: 1,
+}));
 mockResourceOutputs("aws:eks/nodeGroup:NodeGroup", (name) => ({
     arn: `arn:aws:eks:${MOCK_AWS_REGION}:${MOCK_AWS_ACCOUNT}:nodegroup/${name}`,
     status: "ACTIVE",

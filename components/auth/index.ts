@@ -1,0 +1,3 @@
+export { LocalIssuer } from "./localIssuer";
+export type { LocalIssuerArgs, LocalIssuerClaims, LocalIssuerOutput } from "./localIssuer";
+export * from "./authSpec";
