@@ -21,7 +21,9 @@ export function readStackFile(stack: string, projectDir: string = PROJECT_DIR): 
  */
 export function applyConfigOverrides(config: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
     const out = structuredClone(config);
-    for (const [dotted, value] of Object.entries(overrides)) {
+    for (const [dotted, given] of Object.entries(overrides)) {
+        // A copy: a later, deeper override must not change the caller's object.
+        const value = structuredClone(given);
         const [first, ...rest] = dotted.split(".");
         const topKey = first.includes(":") ? first : `${CONFIG_NAMESPACE}:${first}`;
         if (rest.length === 0) {
