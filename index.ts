@@ -8,7 +8,7 @@ import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
-import { Alerting, Observability } from "./components/observability";
+import { Alerting, Logs, Observability } from "./components/observability";
 import {
     AppNamespaces,
     IngressEdge,
@@ -34,6 +34,7 @@ const cluster = new Cluster("cluster", {
     backupRetentionDays: config.database.backup.retentionDays,
     images: config.images,
     accessGroups: config.access.groups,
+    logs: config.observability.logs.enabled,
     render,
 });
 const k8sOpts = { provider: cluster.provider };
@@ -85,6 +86,22 @@ const observability = new Observability(
     },
     k8sOpts,
 );
+
+// Pod logs: Loki, fed by Alloy on every node; its bucket (EKS, GKE) comes with the cluster.
+const logs = config.observability.logs.enabled
+    ? new Logs(
+          "logs",
+          {
+              environment,
+              config: config.observability.logs,
+              store: cluster.logsStorage,
+              storageClassName: cluster.storageClassName,
+              images: config.images,
+              charts: config.charts,
+          },
+          k8sOpts,
+      )
+    : undefined;
 
 // Alerts reach the configured receivers (the CRDs and the namespace come with the chart).
 if (config.observability.prometheus.enabled) {
@@ -209,12 +226,13 @@ new NetworkPolicies(
         environment,
         graph,
         catalog,
-        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind),
+        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind, cluster.logsStorage.kind),
         namespaces: {
             [namespaces.appNamespaceName]: namespaces.appNamespace,
             [namespaces.dataNamespaceName]: namespaces.dataNamespace,
             ...(istio?.namespaces ?? {}),
             ...observability.namespaces,
+            ...(logs?.namespaces ?? {}),
             ...(edge instanceof IngressEdge ? edge.namespaces : {}),
         },
     },

@@ -636,11 +636,13 @@ function indexLoads(): boolean {
     it("EKS -> GKE changes nothing downstream but the provider, the registry and the default StorageClass", async () => {
         const eks = await runStack("staging");
         const gke = await runStack("staging", GKE_OVERRIDES);
-        // By design: backup credentials and egress (IRSA + S3 vs Workload Identity + GCS and the GKE
-        // metadata server), the Istio charts' platform profile (GKE has one), and NetworkPolicies
-        // naming the cluster's API server and node addresses. Everything else must be identical.
+        // By design: backup and log storage credentials and egress (IRSA + S3 vs Workload Identity +
+        // GCS and the GKE metadata server), the Istio charts' platform profile (GKE has one), and
+        // NetworkPolicies naming the cluster's API server and node addresses. Everything else must be identical.
         const backupSpecific = (o: { key: string }) =>
-            /backup/i.test(o.key) || /helm\.sh\/v4:Chart\/istio/.test(o.key) || /NetworkPolicy\/.*-(apiserver|nodes)-/.test(o.key);
+            /backup/i.test(o.key) ||
+            /helm\.sh\/v4:Chart\/(istio|loki)/.test(o.key) ||
+            /NetworkPolicy\/.*-(apiserver|nodes|gke-metadata|object-storage)-/.test(o.key);
         const a = downstream(eks, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/", "gp3").filter(
             (o) => !backupSpecific(o),
         );

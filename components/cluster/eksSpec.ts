@@ -190,8 +190,8 @@ export function clusterKmsPolicy(keyArn: string): PolicyDocument {
     };
 }
 
-/** Backup job: read/write/list/delete objects in its bucket, nothing else. */
-export function backupBucketPolicy(bucketArn: string): PolicyDocument {
+/** A bucket's user (backups, Loki): read/write/list/delete objects in that bucket, nothing else. */
+export function objectReadWritePolicy(bucketArn: string): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -226,6 +226,11 @@ export function backupLifecycleRules(noncurrentDays: number) {
         },
         { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
     ];
+}
+
+/** Logs bucket: Loki's compactor deletes by retention; the bucket only drops abandoned uploads. */
+export function logsLifecycleRules() {
+    return [{ id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }];
 }
 
 /** ECR lifecycle: keep the newest `keep` images of any tag, expire older ones. */

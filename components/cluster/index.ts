@@ -11,7 +11,7 @@ import { createKind } from "./kind";
 import { clusterNetwork, type ClusterNetwork } from "./network";
 import { createRendered } from "./render";
 import { clusterTopology } from "./topology";
-import type { BackupTarget, ClusterOutputs, ClusterTopology, RegistryInfo } from "./types";
+import type { BackupTarget, ClusterOutputs, ClusterTopology, LogsStorage, RegistryInfo } from "./types";
 import type { VariantArgs, VariantOutputs } from "./variant";
 
 export * from "./types";
@@ -30,6 +30,8 @@ export interface ClusterArgs {
     images: ImageRefs;
     /** Kubernetes group of each team role (`access.groups`). */
     accessGroups: TeamGroups;
+    /** Logs are on (observability.logs.enabled): EKS and GKE make a bucket for Loki. */
+    logs?: boolean;
     /** Render the manifests to a directory instead of creating a cluster (`npm run render`). */
     render?: RenderMode;
 }
@@ -43,6 +45,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
     /** API server and node addresses for NetworkPolicies; the Istio platform profile. */
     public readonly network: ClusterNetwork;
     public readonly backupTarget: BackupTarget;
+    public readonly logsStorage: LogsStorage;
     public readonly edgeHostPorts?: { http: number; https: number };
     public readonly imagePlatform: string;
 
@@ -55,6 +58,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             backupRetentionDays: args.backupRetentionDays ?? 7,
             images: args.images,
             accessGroups: args.accessGroups,
+            logs: args.logs ?? false,
             parent: this,
         };
         const out = args.render
@@ -67,6 +71,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
         this.topology = clusterTopology(args.config);
         this.network = clusterNetwork(args.config);
         this.backupTarget = out.backupTarget;
+        this.logsStorage = out.logsStorage;
         this.edgeHostPorts = out.edgeHostPorts;
         this.imagePlatform = out.imagePlatform ?? IMAGE_PLATFORM;
         this.registerOutputs({
@@ -74,6 +79,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             registryServer: this.registry.server,
             storageClassName: this.storageClassName,
             backupTarget: this.backupTarget.kind,
+            logsStorage: this.logsStorage.kind,
         });
     }
 }

@@ -56,6 +56,7 @@ export function createRendered(name: string, config: ClusterConfig, directory: s
         registry: { server: pulumi.output(""), repository: nothingBuilt },
         storageClassName: pulumi.output(renderedStorageClass(config)),
         backupTarget: { kind: "volume" },
+        logsStorage: { kind: "volume" },
         edgeHostPorts: config.provider === "kind" ? { http: config.kind!.httpPort, https: config.kind!.httpsPort } : undefined,
     };
 }

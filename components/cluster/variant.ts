@@ -12,6 +12,8 @@ export interface VariantArgs {
     backupRetentionDays: number;
     /** Pinned third-party images (kind's node and registry images). */
     images: ImageRefs;
+    /** Logs are on: the cloud variants make Loki's bucket and identity. */
+    logs: boolean;
     /** Kubernetes group of each team role (EKS maps IAM principals to them). */
     accessGroups: TeamGroups;
     /** Parent of every resource the variant creates. */

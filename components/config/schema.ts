@@ -725,6 +725,33 @@ export type AlertingConfig = z.infer<typeof alertingSchema>;
 const PROMETHEUS_RESOURCES = { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 const JAEGER_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
 
+/** Hours of a retention like "7d" (Prometheus duration units: h, d, w, y = 365d). */
+export function retentionHours(retention: string): number {
+    const m = /^(\d+)(h|d|w|y)$/.exec(retention);
+    if (!m) throw new Error(`retention ${retention} is not like "7d"`);
+    return Number(m[1]) * { h: 1, d: 24, w: 168, y: 8760 }[m[2] as "h" | "d" | "w" | "y"];
+}
+
+const LOKI_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+const LOG_COLLECTOR_RESOURCES = { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+
+/** Centralised logs: Loki (monolithic) and Grafana Alloy on every node. */
+const logsSchema = z.strictObject({
+    enabled: bool().default(true),
+    /** How long Loki keeps logs (its compactor deletes older ones); whole days, Loki's index period. */
+    retention: pattern(RETENTION, 'a retention like "7d"')
+        .refine((r) => retentionHours(r) >= 24 && retentionHours(r) % 24 === 0, {
+            error: 'must be whole days (Loki deletes by its 24h index period), e.g. "7d" or "168h"',
+        })
+        .default("7d"),
+    /** Loki's volume: every log (filesystem store, kind and existing clusters) or its WAL and index cache (object storage). */
+    storageSize: memory().default("10Gi"),
+    resources: resourcesSchema.default(LOKI_RESOURCES),
+    /** The Alloy collector on each node. */
+    collector: z.strictObject({ resources: resourcesSchema.default(LOG_COLLECTOR_RESOURCES) }).prefault({}),
+});
+export type LogsConfig = z.infer<typeof logsSchema>;
+
 export const observabilitySchema = z
     .strictObject({
         prometheus: z
@@ -747,6 +774,7 @@ export const observabilitySchema = z
             })
             .prefault({}),
         alerting: alertingSchema.prefault({}),
+        logs: logsSchema.prefault({}),
     })
     .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
         error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",
