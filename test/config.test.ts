@@ -235,6 +235,11 @@ describe("stack config", () => {
                 },
                 /orders-platform:access\.groups\.databaseAdmins = \(not set\): must be a Google group address like "orders-database-admins@example\.com", not "orders-platform:database-admins"/,
             ],
+            [
+                "a log retention that is not whole days",
+                { "observability.logs.retention": "36h" },
+                /orders-platform:observability\.logs\.retention = "36h": must be whole days \(Loki deletes by its 24h index period\)/,
+            ],
             ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
             [
                 "a JWKS URI that is not https",

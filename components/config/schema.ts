@@ -740,7 +740,8 @@ const logsSchema = z.strictObject({
     enabled: bool().default(true),
     /** How long Loki keeps logs (its compactor deletes older ones); whole days, Loki's index period. */
     retention: pattern(RETENTION, 'a retention like "7d"')
-        .refine((r) => retentionHours(r) >= 24 && retentionHours(r) % 24 === 0, {
+        // A malformed value is reported by the pattern alone.
+        .refine((r) => !RETENTION.test(r) || (retentionHours(r) >= 24 && retentionHours(r) % 24 === 0), {
             error: 'must be whole days (Loki deletes by its 24h index period), e.g. "7d" or "168h"',
         })
         .default("7d"),

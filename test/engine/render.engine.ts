@@ -3,7 +3,7 @@
 // `pulumi` on PATH and sets PULUMI_HOME) and `go` for the stand-in charts' CRDs; no cluster is used.
 //   npx mocha --require tsx/cjs test/engine/render.engine.ts
 //
-// Renders the dev stack (apps by digest, every chart group from the stand-in charts) with the
+// Renders the staging stack (apps by digest, every chart group from the stand-in charts) with the
 // policy pack, and checks the directory: the provider's layout, one object per file named after
 // the object, every object the program declares, nothing but the charts' objects besides, and
 // the same files again from a second render into the same directory.
@@ -19,13 +19,16 @@ import { RENDER_SUBDIRS, renderedPath, renderStack, type RenderResult } from "..
 import type { ObjectIdentity, ProgramObjects } from "./programObjects";
 import { assembleStandInCharts } from "./standInCharts";
 
-const STACK = "dev";
+// An EKS stack: in render mode it needs only the Kubernetes and random providers (no cloud, and no
+// local token issuer as dev has), and it shows what a GitOps team would render.
+const STACK = "staging";
+const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging";
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
 function renderConfig(chartsDir: string): Record<string, unknown> {
     const config: Record<string, unknown> = {
-        "apps.users.image": `localhost:5001/users:1.1.0@${digest("a")}`,
-        "apps.orders.image": `localhost:5001/orders:1.0.0@${digest("b")}`,
+        "apps.users.image": `${REGISTRY}/users:1.1.0@${digest("a")}`,
+        "apps.orders.image": `${REGISTRY}/orders:1.0.0@${digest("b")}`,
     };
     for (const group of Object.keys(CHARTS)) config[`charts.${group}.source`] = chartsDir;
     return config;
