@@ -1,13 +1,14 @@
 // Composition root: config -> cluster -> images -> platform (mesh, observability, database) -> apps.
 // Each step is a component; this file only wires their outputs together.
 import * as pulumi from "@pulumi/pulumi";
+import { TeamAccess } from "./components/access";
 import { trafficGraph } from "./components/appGraph";
 import { LocalIssuer, tokenVerification } from "./components/auth";
 import { Cluster } from "./components/cluster";
 import { loadStackConfig } from "./components/config";
 import { AppImages } from "./components/images";
 import { Istio, MeshTraffic } from "./components/mesh";
-import { Alerting, Observability } from "./components/observability";
+import { Alerting, Logs, Observability } from "./components/observability";
 import {
     AppNamespaces,
     IngressEdge,
@@ -20,7 +21,7 @@ import {
 import { connectionLimits, stackConnectionBudget } from "./components/workloads/connectionBudget";
 import { dumpOrder } from "./components/workloads/postgresSpec";
 
-const { config, catalog } = loadStackConfig();
+const { config, catalog, render } = loadStackConfig();
 const { environment } = config;
 const protect = config.protect;
 
@@ -32,6 +33,9 @@ const cluster = new Cluster("cluster", {
     protect,
     backupRetentionDays: config.database.backup.retentionDays,
     images: config.images,
+    accessGroups: config.access.groups,
+    logs: config.observability.logs.enabled,
+    render,
 });
 const k8sOpts = { provider: cluster.provider };
 
@@ -83,6 +87,22 @@ const observability = new Observability(
     k8sOpts,
 );
 
+// Pod logs: Loki, fed by Alloy on every node; its bucket (EKS, GKE) comes with the cluster.
+const logs = config.observability.logs.enabled
+    ? new Logs(
+          "logs",
+          {
+              environment,
+              config: config.observability.logs,
+              store: cluster.logsStorage,
+              storageClassName: cluster.storageClassName,
+              images: config.images,
+              charts: config.charts,
+          },
+          k8sOpts,
+      )
+    : undefined;
+
 // Alerts reach the configured receivers (the CRDs and the namespace come with the chart).
 if (config.observability.prometheus.enabled) {
     new Alerting(
@@ -124,6 +144,13 @@ const database = new Postgres(
         dumpOrder: dumpOrder(databaseApps),
         exporter: config.observability.prometheus.enabled,
     },
+    k8sOpts,
+);
+
+// --- people: team roles bound to the configured groups -----------------------
+new TeamAccess(
+    "team-access",
+    { environment, groups: config.access.groups, namespaces: { app: namespaces.appNamespace, data: namespaces.dataNamespace } },
     k8sOpts,
 );
 
@@ -199,12 +226,13 @@ new NetworkPolicies(
         environment,
         graph,
         catalog,
-        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind),
+        ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind, cluster.logsStorage.kind),
         namespaces: {
             [namespaces.appNamespaceName]: namespaces.appNamespace,
             [namespaces.dataNamespaceName]: namespaces.dataNamespace,
             ...(istio?.namespaces ?? {}),
             ...observability.namespaces,
+            ...(logs?.namespaces ?? {}),
             ...(edge instanceof IngressEdge ? edge.namespaces : {}),
         },
     },

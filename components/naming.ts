@@ -14,6 +14,8 @@ export const GATEWAY_NAMESPACE = "istio-ingress";
 export const MONITORING_NAMESPACE = "monitoring";
 /** Jaeger v2. */
 export const TRACING_NAMESPACE = "tracing";
+/** Loki and the Alloy log collectors. */
+export const LOGGING_NAMESPACE = "logging";
 /** Traefik ingress controller (the edge when the mesh is off and the stack installs one). */
 export const INGRESS_NAMESPACE = "ingress-traefik";
 

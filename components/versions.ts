@@ -49,6 +49,10 @@ export const CHARTS = {
     kubePrometheusStack: helmChart("kube-prometheus-stack", "91.5.0", "https://prometheus-community.github.io/helm-charts"),
     jaeger: helmChart("jaeger", "4.11.1", "https://jaegertracing.github.io/helm-charts"),
     traefik: helmChart("traefik", "41.4.0", "https://traefik.github.io/charts"),
+    /** Grafana Loki (monolithic); the chart moved to grafana-community. Its image is IMAGES.loki. */
+    loki: helmChart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts"),
+    /** Grafana Alloy, the node agent that ships pod logs to Loki. Its image is IMAGES.alloy. */
+    alloy: helmChart("alloy", "1.11.1", "https://grafana.github.io/helm-charts"),
 } as const satisfies Record<string, ChartPin>;
 export type ChartGroup = keyof typeof CHARTS;
 
@@ -81,6 +85,10 @@ export const IMAGES = {
     ),
     /** Node image of kind clusters, as published by the kind release in TOOLS.kind. */
     kindNode: image("docker.io/kindest/node", "v1.35.8", "sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"),
+    /** Loki, the app version of CHARTS.loki (multi-platform index digest). */
+    loki: image("docker.io/grafana/loki", "3.7.6", "sha256:efd47c67f9bac88ca29bcf8cb997d9ab29d1848bd0aff579282295542a745952"),
+    /** Alloy; newer than CHARTS.alloy's appVersion (v1.18.1), same configuration and flags. */
+    alloy: image("docker.io/grafana/alloy", "v1.19.2", "sha256:b8ec653c44235fbe910879145dac3597d66b0aaecf60bcbbe82580767771a839"),
 } as const satisfies Record<string, ImagePin>;
 export type ImageKey = keyof typeof IMAGES;
 

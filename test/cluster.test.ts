@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
-import { clusterSchema, imagesSchema, type ClusterConfig, type Environment } from "../components/config";
+import { accessSchema, clusterSchema, imagesSchema, type ClusterConfig, type Environment } from "../components/config";
 import { EKS as EKS_PIN, IMAGES, imageReference } from "../components/versions";
 import { type CapturedResource, type ProgramRun, PROJECT_ROOT, runProgram, runStack, validateKubernetesObjects } from "./harness";
 import {
@@ -23,7 +23,13 @@ const EKS = {
     vpcCidr: "10.20.0.0/16",
     nodeGroup: { instanceTypes: ["m6i.xlarge", "m6a.xlarge"], minSize: 3, maxSize: 10, desiredSize: 3, diskSizeGiB: 100 },
     ecrKeepImages: 100,
+    deployerRoleArn: MOCK_DEPLOYER_ROLE_ARN,
     adminPrincipalArns: ["arn:aws:iam::123456789012:role/platform-admins"],
+    access: {
+        viewers: ["arn:aws:iam::123456789012:role/support", "arn:aws:iam::123456789012:role/oncall"],
+        operators: ["arn:aws:iam::123456789012:role/oncall"],
+        databaseAdmins: ["arn:aws:iam::123456789012:role/platform-admins", "arn:aws:iam::123456789012:user/dba"],
+    },
 };
 const GKE = { project: "orders-prod-123456", region: "europe-west1" };
 
@@ -48,6 +54,7 @@ function runCluster(raw: Record<string, unknown>, opts: { environment?: Environm
             protect: opts.protect ?? false,
             backupRetentionDays: opts.retentionDays ?? 7,
             images: imagesSchema.parse({}),
+            accessGroups: accessSchema.parse({}).groups,
         });
         return {
             kubeconfig: cluster.kubeconfig,
@@ -217,16 +224,51 @@ describe("cluster: EKS", () => {
         assert.equal(eks.inputs.deletionProtection, true);
         assert.equal(eks.protect, true);
         assert.equal(run.get("aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs").inputs.name, "/aws/eks/orders-prod/cluster");
+    });
 
-        const entries = run
-            .byType("aws:eks/accessEntry:AccessEntry")
-            .map((e) => e.inputs.principalArn)
-            .sort();
-        assert.deepEqual(entries, ["arn:aws:iam::123456789012:role/platform-admins", MOCK_DEPLOYER_ROLE_ARN].sort());
-        for (const a of run.byType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")) {
+    it("access entries: the configured deployer and admins are cluster-admin, team principals carry their roles' groups", () => {
+        const entries = Object.fromEntries(
+            run.byType("aws:eks/accessEntry:AccessEntry").map((e) => [e.inputs.principalArn, e.inputs.kubernetesGroups ?? []]),
+        );
+        assert.deepEqual(entries, {
+            [MOCK_DEPLOYER_ROLE_ARN]: [],
+            "arn:aws:iam::123456789012:role/platform-admins": [],
+            "arn:aws:iam::123456789012:role/support": ["orders-platform:viewers"],
+            // One entry per principal (EKS allows no second): both roles' groups on it.
+            "arn:aws:iam::123456789012:role/oncall": ["orders-platform:viewers", "orders-platform:operators"],
+            "arn:aws:iam::123456789012:user/dba": ["orders-platform:database-admins"],
+        });
+        const admins = run.byType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation");
+        assert.deepEqual(admins.map((a) => a.inputs.principalArn).sort(), [
+            MOCK_DEPLOYER_ROLE_ARN,
+            "arn:aws:iam::123456789012:role/platform-admins",
+        ]);
+        for (const a of admins) {
             assert.equal(a.inputs.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
             assert.deepEqual(a.inputs.accessScope, { type: "cluster" });
         }
+        assert.deepEqual(
+            run.warnings.filter((w) => /deployerRoleArn/.test(w)),
+            [],
+            "the mocked caller is the deployer",
+        );
+    });
+
+    it("the deployer comes from config: another caller changes no access entry and is warned", async () => {
+        const other = await runCluster(
+            { provider: "eks", eks: { ...EKS, deployerRoleArn: "arn:aws:iam::123456789012:role/ci-deploy" } },
+            { environment: "prod" },
+        );
+        assert.equal(
+            other.get("aws:eks/accessEntry:AccessEntry", "cluster-access-deployer").inputs.principalArn,
+            "arn:aws:iam::123456789012:role/ci-deploy",
+        );
+        assert.equal(
+            other.byType("aws:eks/accessEntry:AccessEntry").filter((e) => e.inputs.principalArn === MOCK_DEPLOYER_ROLE_ARN).length,
+            0,
+        );
+        assert.equal(other.warnings.length, 1);
+        assert.match(other.warnings[0], new RegExp(`${MOCK_DEPLOYER_ROLE_ARN}.*neither orders-platform:cluster\\.eks\\.deployerRoleArn`));
     });
 
     it("managed node group in private subnets with min/max/desired and instance types from config", () => {
@@ -361,7 +403,10 @@ describe("cluster: EKS", () => {
     });
 
     it("single NAT gateway by default; nothing protected when protect is false", async () => {
-        const staging = await runCluster({ provider: "eks", eks: { region: "eu-west-1" } }, { environment: "staging" });
+        const staging = await runCluster(
+            { provider: "eks", eks: { region: "eu-west-1", deployerRoleArn: MOCK_DEPLOYER_ROLE_ARN } },
+            { environment: "staging" },
+        );
         assert.equal(staging.byType("aws:ec2/natGateway:NatGateway").length, 1);
         assert.equal(staging.byType("aws:ec2/subnet:Subnet").length, 4);
         assert.deepEqual(
@@ -377,6 +422,14 @@ describe("cluster: GKE", () => {
     let run: ProgramRun<ClusterRunOutputs>;
     before(async () => {
         run = await runCluster({ provider: "gke", gke: GKE }, { environment: "prod", protect: true, retentionDays: 30 });
+    });
+
+    it("Google Groups for RBAC only when a security group is configured", async () => {
+        assert.equal(run.get("gcp:container/cluster:Cluster", "cluster-gke").inputs.authenticatorGroupsConfig, undefined);
+        const withGroups = await runCluster({ provider: "gke", gke: { ...GKE, securityGroup: "gke-security-groups@example.com" } });
+        assert.deepEqual(withGroups.get("gcp:container/cluster:Cluster", "cluster-gke").inputs.authenticatorGroupsConfig, {
+            securityGroup: "gke-security-groups@example.com",
+        });
     });
 
     it("VPC-native network: custom subnet with pods/services secondary ranges, Cloud NAT", () => {
@@ -583,11 +636,13 @@ function indexLoads(): boolean {
     it("EKS -> GKE changes nothing downstream but the provider, the registry and the default StorageClass", async () => {
         const eks = await runStack("staging");
         const gke = await runStack("staging", GKE_OVERRIDES);
-        // By design: backup credentials and egress (IRSA + S3 vs Workload Identity + GCS and the GKE
-        // metadata server), the Istio charts' platform profile (GKE has one), and NetworkPolicies
-        // naming the cluster's API server and node addresses. Everything else must be identical.
+        // By design: backup and log storage credentials and egress (IRSA + S3 vs Workload Identity +
+        // GCS and the GKE metadata server), the Istio charts' platform profile (GKE has one), and
+        // NetworkPolicies naming the cluster's API server and node addresses. Everything else must be identical.
         const backupSpecific = (o: { key: string }) =>
-            /backup/i.test(o.key) || /helm\.sh\/v4:Chart\/istio/.test(o.key) || /NetworkPolicy\/.*-(apiserver|nodes)-/.test(o.key);
+            /backup/i.test(o.key) ||
+            /helm\.sh\/v4:Chart\/(istio|loki)/.test(o.key) ||
+            /NetworkPolicy\/.*-(apiserver|nodes|gke-metadata|object-storage)-/.test(o.key);
         const a = downstream(eks, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/", "gp3").filter(
             (o) => !backupSpecific(o),
         );

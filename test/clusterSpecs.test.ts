@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { clusterSchema, imagesSchema } from "../components/config";
 import {
-    backupBucketPolicy,
+    objectReadWritePolicy,
     CLUSTER_ROLE_POLICIES,
     ecrLifecyclePolicy,
     gp3StorageClass,
@@ -118,7 +118,7 @@ describe("cluster specs: EKS", () => {
                 "oidc.eks.x/id/ABC:aud": "sts.amazonaws.com",
             },
         });
-        const s3 = backupBucketPolicy("arn:aws:s3:::b");
+        const s3 = objectReadWritePolicy("arn:aws:s3:::b");
         assert.deepEqual(s3.Statement, [
             { Effect: "Allow", Action: ["s3:ListBucket"], Resource: "arn:aws:s3:::b" },
             { Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], Resource: "arn:aws:s3:::b/*" },
@@ -209,15 +209,27 @@ describe("cluster specs: topology", () => {
             multiNode: true,
             multiZone: false,
         });
-        assert.deepEqual(clusterTopology(clusterSchema.parse({ provider: "eks", eks: { region: "eu-west-1", azCount: 3 } })), {
-            multiNode: true,
-            multiZone: true,
-        });
         assert.deepEqual(
             clusterTopology(
                 clusterSchema.parse({
                     provider: "eks",
-                    eks: { region: "eu-west-1", nodeGroup: { minSize: 1, desiredSize: 1, maxSize: 2 } },
+                    eks: { region: "eu-west-1", deployerRoleArn: "arn:aws:iam::123456789012:role/deploy", azCount: 3 },
+                }),
+            ),
+            {
+                multiNode: true,
+                multiZone: true,
+            },
+        );
+        assert.deepEqual(
+            clusterTopology(
+                clusterSchema.parse({
+                    provider: "eks",
+                    eks: {
+                        region: "eu-west-1",
+                        deployerRoleArn: "arn:aws:iam::123456789012:role/deploy",
+                        nodeGroup: { minSize: 1, desiredSize: 1, maxSize: 2 },
+                    },
                 }),
             ),
             { multiNode: false, multiZone: false },

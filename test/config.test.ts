@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, loadAppCatalog, parseStackConfig } from "../components/config";
-import { rawStackConfig, SHIPPED_STACKS } from "./harness/stackConfig";
+import { GKE_OVERRIDES as GKE, rawStackConfig, SHIPPED_STACKS } from "./harness/stackConfig";
 
 const catalog = loadAppCatalog();
 
@@ -200,6 +200,45 @@ describe("stack config", () => {
                 "the mesh off without an ingress controller",
                 { "mesh.enabled": false },
                 /orders-platform:edge\.installController = \(not set\): must be true when mesh\.enabled is false/,
+            ],
+            [
+                "an EKS stack without its deployer role",
+                { "cluster.eks.deployerRoleArn": undefined },
+                /orders-platform:cluster\.eks\.deployerRoleArn = \(not set\): is required/,
+            ],
+            [
+                "an assumed-role session as the deployer",
+                { "cluster.eks.deployerRoleArn": "arn:aws:sts::123456789012:assumed-role/deploy/ci" },
+                /orders-platform:cluster\.eks\.deployerRoleArn = "arn:aws:sts::.*": must be an IAM role ARN/,
+            ],
+            [
+                "a reserved group name",
+                { "access.groups.viewers": "system:masters" },
+                /orders-platform:access\.groups\.viewers = "system:masters": must be a group name .*no "system:" prefix/,
+            ],
+            [
+                "one group for two roles",
+                { "access.groups.operators": "orders-platform:viewers" },
+                /orders-platform:access\.groups\.operators = "orders-platform:viewers": must differ from viewers/,
+            ],
+            [
+                "Google groups on GKE without the security group",
+                { ...GKE, "access.groups": { viewers: "orders-viewers@example.com" } },
+                /orders-platform:cluster\.gke\.securityGroup = \(not set\): is required when access\.groups names Google groups \(orders-viewers@example\.com\)/,
+            ],
+            [
+                "a non-Google group on GKE with Google Groups for RBAC",
+                {
+                    ...GKE,
+                    "cluster.gke.securityGroup": "gke-security-groups@example.com",
+                    "access.groups": { viewers: "orders-viewers@example.com" },
+                },
+                /orders-platform:access\.groups\.databaseAdmins = \(not set\): must be a Google group address like "orders-database-admins@example\.com", not "orders-platform:database-admins"/,
+            ],
+            [
+                "a log retention that is not whole days",
+                { "observability.logs.retention": "36h" },
+                /orders-platform:observability\.logs\.retention = "36h": must be whole days \(Loki deletes by its 24h index period\)/,
             ],
             ["an unknown environment", { environment: "qa" }, /orders-platform:environment = "qa": must be one of dev \| staging \| prod/],
             [

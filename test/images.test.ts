@@ -2,11 +2,11 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { Cluster } from "../components/cluster";
-import { appSchema, clusterSchema, imagesSchema, loadAppCatalog, type AppConfig } from "../components/config";
+import { accessSchema, appSchema, clusterSchema, imagesSchema, loadAppCatalog, type AppConfig } from "../components/config";
 import { AppImages, assertPinnedTag, buildPaths, imagePlan, pinnedReference, taggedImage } from "../components/images";
 import { type ProgramRun, runProgram } from "./harness";
 import { fakeDigest, mockCall } from "./harness/mockRegistry";
-import { MOCK_ECR_PASSWORD, MOCK_GCP_ACCESS_TOKEN } from "./harness/mocks/cluster";
+import { MOCK_DEPLOYER_ROLE_ARN, MOCK_ECR_PASSWORD, MOCK_GCP_ACCESS_TOKEN } from "./harness/mocks/cluster";
 
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -76,6 +76,7 @@ function runImages(clusterRaw: Record<string, unknown>, apps: Record<string, Rec
             appNames: [...catalog.keys()],
             protect: false,
             images: imagesSchema.parse({}),
+            accessGroups: accessSchema.parse({}).groups,
         });
         const images = new AppImages("images", { catalog, apps: parsedApps, registry: cluster.registry });
         return { refs: images.refs } as unknown as ImagesRunOutputs;
@@ -100,7 +101,7 @@ describe("images: under mocks", () => {
         before(async () => {
             lookups.splice(0);
             run = await runImages(
-                { provider: "eks", eks: { region: "eu-west-1" } },
+                { provider: "eks", eks: { region: "eu-west-1", deployerRoleArn: MOCK_DEPLOYER_ROLE_ARN } },
                 {
                     users: { version: "0.9.0", canary: { version: checkout("users"), weight: 10 } },
                     orders: { version: checkout("orders") },
@@ -212,7 +213,7 @@ describe("images: under mocks", () => {
         before(async () => {
             lookups.splice(0);
             run = await runImages(
-                { provider: "eks", eks: { region: "eu-west-1" } },
+                { provider: "eks", eks: { region: "eu-west-1", deployerRoleArn: MOCK_DEPLOYER_ROLE_ARN } },
                 {
                     users: { version: "0.9.0", image: stable, canary: { version: checkout("users"), weight: 10, image: canary } },
                     orders: { version: checkout("orders") },

@@ -3,6 +3,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ROLE_DEFINITIONS, TEAM_ROLES } from "../components/access";
 import { secretAccess } from "../policy/policies/rbac";
 import { kubernetesObjects, PROJECT_ROOT, ProgramRun, runStack, STACK_VARIANTS, validateKubernetesObjects } from "./harness";
 
@@ -79,8 +80,26 @@ describe("shipped stacks under mocks", function () {
                     return !e || !(e.verbs.includes("*") || a.verbs.every((v) => e.verbs.includes(v)));
                 });
                 assert.deepEqual(outside, [], `roles of the stack:\n${inventory.join("\n")}`);
-                // The program itself grants nobody anything: its pods run without API tokens.
-                assert.deepEqual(inventory, []);
+                // The program grants its own pods nothing (they run without API tokens); its only roles
+                // are the team roles of components/access, bound to people's groups.
+                const own = run.resources.filter(
+                    (r) => r.type.startsWith("kubernetes:rbac.authorization.k8s.io/") && RBAC_KINDS.includes(r.inputs.kind),
+                );
+                assert.deepEqual(
+                    own.map((r) => `${r.inputs.kind} ${r.inputs.metadata?.name}`).sort(),
+                    [
+                        ...TEAM_ROLES.map((role) => `ClusterRole ${ROLE_DEFINITIONS[role].clusterRole}`),
+                        ...TEAM_ROLES.map((role) => `RoleBinding ${ROLE_DEFINITIONS[role].clusterRole}`),
+                    ].sort(),
+                    `roles of the stack:\n${inventory.join("\n")}`,
+                );
+                for (const binding of own.filter((r) => r.inputs.kind === "RoleBinding")) {
+                    assert.deepEqual(
+                        binding.inputs.subjects.map((s: { kind: string }) => s.kind),
+                        ["Group"],
+                        "bound to people's groups, never to a ServiceAccount",
+                    );
+                }
             });
         }
 

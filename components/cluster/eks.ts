@@ -6,20 +6,23 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EksConfig } from "../config";
 import { EKS_STANDARD_SUPPORT_ENDS } from "../versions";
 import {
-    backupBucketPolicy,
     backupLifecycleRules,
     CLUSTER_ADMIN_ACCESS_POLICY,
+    callerAccessWarning,
     CLUSTER_ROLE_POLICIES,
     clusterKmsPolicy,
     EBS_CSI_POLICY,
     EBS_CSI_SERVICE_ACCOUNT,
+    eksAccessEntries,
     ecrLifecyclePolicy,
     ecrRepositoryName,
     eksSupportWarning,
     gp3StorageClass,
     irsaAssumeRolePolicy,
+    logsLifecycleRules,
     NODE_METADATA_OPTIONS,
     NODE_ROLE_POLICIES,
+    objectReadWritePolicy,
     nodeRootVolume,
     serviceAssumeRolePolicy,
     subnetLayout,
@@ -29,7 +32,7 @@ import {
     walArchiveBucketPolicy,
 } from "./eksSpec";
 import { eksKubeconfig } from "./kubeconfigSpec";
-import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT, WAL_OBJECT_PREFIX } from "./types";
+import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT, LOKI_SERVICE_ACCOUNT, type LogsStorage, WAL_OBJECT_PREFIX } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
 /** Days control-plane logs are kept in CloudWatch (EKS would otherwise keep them forever). */
@@ -157,32 +160,46 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     const supportWarning = eksSupportWarning(cfg.kubernetesVersion, cfg.upgradePolicy, EKS_STANDARD_SUPPORT_ENDS, new Date());
     if (supportWarning) pulumi.log.warn(supportWarning, cluster);
 
-    // --- access entries: the deploying identity and the configured admins ---
+    // --- access entries: the deployer role, the admins and the team roles' principals ---
     const caller = aws.getCallerIdentityOutput({}, invokeOpts);
-    // An assumed-role ARN (sts) is not a valid principal; the issuing IAM role is.
-    const deployerArn = aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn;
-    // adminPrincipalArns must not repeat the deployer: EKS allows one entry per principal.
-    const admins: Array<{ id: string; arn: pulumi.Input<string> }> = [
-        { id: "deployer", arn: deployerArn },
-        ...cfg.adminPrincipalArns.map((arn, i) => ({ id: `admin-${i}`, arn })),
-    ];
-    const accessPolicies = admins.map(({ id, arn }) => {
-        const entry = new aws.eks.AccessEntry(
-            `${name}-access-${id}`,
-            { clusterName: cluster.name, principalArn: arn, type: "STANDARD" },
-            opts,
-        );
-        return new aws.eks.AccessPolicyAssociation(
-            `${name}-access-${id}`,
+    const entries = eksAccessEntries({
+        deployerRoleArn: cfg.deployerRoleArn,
+        adminPrincipalArns: cfg.adminPrincipalArns,
+        team: cfg.access,
+        groups: args.accessGroups,
+    });
+    // An assumed-role ARN (sts) is not a principal; the issuing IAM role is.
+    aws.iam.getSessionContextOutput({ arn: caller.arn }, invokeOpts).issuerArn.apply((callerRole) => {
+        const warning = callerAccessWarning(callerRole, entries);
+        if (warning) pulumi.log.warn(warning, parent);
+    });
+    const accessPolicies: pulumi.Resource[] = [];
+    for (const entry of entries) {
+        const created = new aws.eks.AccessEntry(
+            `${name}-access-${entry.id}`,
             {
                 clusterName: cluster.name,
                 principalArn: entry.principalArn,
-                policyArn: CLUSTER_ADMIN_ACCESS_POLICY,
-                accessScope: { type: "cluster" },
+                type: "STANDARD",
+                ...(entry.kubernetesGroups.length > 0 ? { kubernetesGroups: entry.kubernetesGroups } : {}),
             },
             opts,
         );
-    });
+        accessPolicies.push(created);
+        if (!entry.clusterAdmin) continue;
+        accessPolicies.push(
+            new aws.eks.AccessPolicyAssociation(
+                `${name}-access-${entry.id}`,
+                {
+                    clusterName: cluster.name,
+                    principalArn: created.principalArn,
+                    policyArn: CLUSTER_ADMIN_ACCESS_POLICY,
+                    accessScope: { type: "cluster" },
+                },
+                opts,
+            ),
+        );
+    }
 
     // --- IRSA ---
     const issuerUrl = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
@@ -326,40 +343,64 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
     const registryServer = pulumi.interpolate`${caller.accountId}.dkr.ecr.${cfg.region}.amazonaws.com`;
     const token = aws.ecr.getAuthorizationTokenOutput({ registryId: caller.accountId }, invokeOpts);
 
-    // --- backups: S3 bucket + IRSA role for exactly the backup ServiceAccount ---
-    const bucket = new aws.s3.Bucket(
-        `${name}-backups`,
-        { bucketPrefix: `orders-${environment}-pg-backups-`, forceDestroy: !protect },
-        protectedOpts,
-    );
-    new aws.s3.BucketVersioning(`${name}-backups`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-        `${name}-backups`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
-        opts,
-    );
-    new aws.s3.BucketPublicAccessBlock(
-        `${name}-backups`,
-        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-        opts,
-    );
-    new aws.s3.BucketLifecycleConfiguration(
-        `${name}-backups`,
-        { bucket: bucket.id, rules: backupLifecycleRules(args.backupRetentionDays) },
-        opts,
-    );
-    const backupRole = irsaRole("backup-role", BACKUP_SERVICE_ACCOUNT);
-    new aws.iam.RolePolicy(
-        `${name}-backup-s3`,
-        { role: backupRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(backupBucketPolicy(arn))) },
-        opts,
-    );
+    // --- object storage: private KMS-encrypted buckets, each used by exactly one ServiceAccount (IRSA) ---
+    const privateBucket = (
+        id: string,
+        bucketPrefix: string,
+        versioned: boolean,
+        rules: aws.types.input.s3.BucketLifecycleConfigurationRule[],
+    ) => {
+        const bucket = new aws.s3.Bucket(`${name}-${id}`, { bucketPrefix, forceDestroy: !protect }, protectedOpts);
+        if (versioned) {
+            new aws.s3.BucketVersioning(`${name}-${id}`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, opts);
+        }
+        new aws.s3.BucketServerSideEncryptionConfiguration(
+            `${name}-${id}`,
+            { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+            opts,
+        );
+        new aws.s3.BucketPublicAccessBlock(
+            `${name}-${id}`,
+            { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+            opts,
+        );
+        new aws.s3.BucketLifecycleConfiguration(`${name}-${id}`, { bucket: bucket.id, rules }, opts);
+        return bucket;
+    };
+    /** A role only this ServiceAccount may assume, allowed to read, write and delete the bucket's objects. */
+    const bucketUserRole = (id: string, sa: { namespace: string; name: string }, bucket: aws.s3.Bucket) => {
+        const role = irsaRole(`${id}-role`, sa);
+        new aws.iam.RolePolicy(
+            `${name}-${id}-s3`,
+            { role: role.id, policy: bucket.arn.apply((arn) => JSON.stringify(objectReadWritePolicy(arn))) },
+            opts,
+        );
+        return role;
+    };
+    const irsaAnnotations = (role: aws.iam.Role) =>
+        role.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn }));
+
+    // Backups: versioned, so a backup the uploader deleted stays recoverable for a while.
+    const bucket = privateBucket("backups", `orders-${environment}-pg-backups-`, true, backupLifecycleRules(args.backupRetentionDays));
+    const backupRole = bucketUserRole("backup", BACKUP_SERVICE_ACCOUNT, bucket);
     const walRole = irsaRole("wal-archive-role", DATABASE_SERVICE_ACCOUNT);
     new aws.iam.RolePolicy(
         `${name}-wal-archive-s3`,
         { role: walRole.id, policy: bucket.arn.apply((arn) => JSON.stringify(walArchiveBucketPolicy(arn, WAL_OBJECT_PREFIX))) },
         opts,
     );
+
+    // Logs: Loki's chunks and index; its compactor deletes what is past the retention.
+    let logsStorage: LogsStorage = { kind: "volume" };
+    if (args.logs) {
+        const logsBucket = privateBucket("logs", `orders-${environment}-logs-`, false, logsLifecycleRules());
+        logsStorage = {
+            kind: "s3",
+            bucket: logsBucket.bucket,
+            region: cfg.region,
+            serviceAccountAnnotations: irsaAnnotations(bucketUserRole("loki", LOKI_SERVICE_ACCOUNT, logsBucket)),
+        };
+    }
 
     return {
         provider: k8sProvider,
@@ -380,10 +421,9 @@ export function createEks(name: string, cfg: EksConfig, args: VariantArgs): Vari
             kind: "s3",
             bucket: bucket.bucket,
             region: cfg.region,
-            serviceAccountAnnotations: backupRole.arn.apply((arn): Record<string, string> => ({ "eks.amazonaws.com/role-arn": arn })),
-            walArchiveServiceAccountAnnotations: walRole.arn.apply((arn): Record<string, string> => ({
-                "eks.amazonaws.com/role-arn": arn,
-            })),
+            serviceAccountAnnotations: irsaAnnotations(backupRole),
+            walArchiveServiceAccountAnnotations: irsaAnnotations(walRole),
         },
+        logsStorage,
     };
 }

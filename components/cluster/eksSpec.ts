@@ -1,4 +1,7 @@
-// Pure builders for the EKS variant: subnet layout, IAM policy documents, ECR lifecycle, gp3 StorageClass.
+// Pure builders for the EKS variant: subnet layout, IAM policy documents, ECR lifecycle, gp3 StorageClass,
+// access entries.
+import { createHash } from "node:crypto";
+import type { TeamGroups } from "../access/roleSpec";
 
 /** Managed policies of the EKS control-plane role (nothing else: no wildcard inline policies). */
 export const CLUSTER_ROLE_POLICIES = ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"] as const;
@@ -20,6 +23,82 @@ export const EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSI
 export const EBS_CSI_SERVICE_ACCOUNT = { namespace: "kube-system", name: "ebs-csi-controller-sa" } as const;
 export const CLUSTER_ADMIN_ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 export const GP3_STORAGE_CLASS = "gp3";
+
+/** IAM principals per team role (`cluster.eks.access`). */
+export interface EksTeamPrincipals {
+    viewers: string[];
+    operators: string[];
+    databaseAdmins: string[];
+}
+
+export interface EksAccessEntry {
+    /** Stable part of the resource name: renaming it would replace the entry (and cut access meanwhile). */
+    id: string;
+    principalArn: string;
+    /** Cluster-admin through the EKS access policy (the deployer and `adminPrincipalArns`). */
+    clusterAdmin: boolean;
+    /** Kubernetes groups the principal carries; RoleBindings of components/access grant them rights. */
+    kubernetesGroups: string[];
+}
+
+/**
+ * One access entry per IAM principal (EKS allows no second one): the deployer role from config,
+ * the configured admins, then every principal of a team role with the groups of its roles. The
+ * deployer is config, never "whoever runs this update": otherwise a local `up` with other
+ * credentials would replace CI's entry with its own.
+ */
+export function eksAccessEntries(args: {
+    deployerRoleArn: string;
+    adminPrincipalArns: string[];
+    team: EksTeamPrincipals;
+    groups: TeamGroups;
+}): EksAccessEntry[] {
+    const entries: EksAccessEntry[] = [{ id: "deployer", principalArn: args.deployerRoleArn, clusterAdmin: true, kubernetesGroups: [] }];
+    const byArn = new Map(entries.map((e) => [e.principalArn, e]));
+    args.adminPrincipalArns.forEach((arn, i) => {
+        if (byArn.has(arn)) return;
+        const entry: EksAccessEntry = { id: `admin-${i}`, principalArn: arn, clusterAdmin: true, kubernetesGroups: [] };
+        entries.push(entry);
+        byArn.set(arn, entry);
+    });
+    for (const key of ["viewers", "operators", "databaseAdmins"] as const) {
+        for (const arn of args.team[key]) {
+            let entry = byArn.get(arn);
+            if (!entry) {
+                entry = { id: principalId(arn), principalArn: arn, clusterAdmin: false, kubernetesGroups: [] };
+                entries.push(entry);
+                byArn.set(arn, entry);
+            }
+            // A cluster admin needs no group; a group on it would only mislead.
+            if (!entry.clusterAdmin && !entry.kubernetesGroups.includes(args.groups[key])) entry.kubernetesGroups.push(args.groups[key]);
+        }
+    }
+    return entries;
+}
+
+/**
+ * A warning when the identity running the update gets no access entry: its `up` still works for
+ * the cloud resources, but its Kubernetes calls are refused once the entries exist.
+ */
+export function callerAccessWarning(callerRoleArn: string, entries: EksAccessEntry[]): string | undefined {
+    if (entries.some((e) => e.clusterAdmin && e.principalArn === callerRoleArn)) return undefined;
+    return (
+        `the identity running this update (${callerRoleArn}) is neither orders-platform:cluster.eks.deployerRoleArn ` +
+        `(${entries[0].principalArn}) nor in cluster.eks.adminPrincipalArns, so the Kubernetes API refuses it; ` +
+        "deploy with the deployer role, or add this principal to adminPrincipalArns"
+    );
+}
+
+/** Name part derived from the ARN alone, so reordering the config lists never replaces an entry. */
+function principalId(arn: string): string {
+    const tail = arn
+        .split("/")
+        .pop()!
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, "-")
+        .slice(0, 40);
+    return `${tail}-${createHash("sha256").update(arn).digest("hex").slice(0, 8)}`;
+}
 
 function ipToInt(ip: string): number {
     const parts = ip.split(".").map(Number);
@@ -111,8 +190,8 @@ export function clusterKmsPolicy(keyArn: string): PolicyDocument {
     };
 }
 
-/** Backup job: read/write/list/delete objects in its bucket, nothing else. */
-export function backupBucketPolicy(bucketArn: string): PolicyDocument {
+/** A bucket's user (backups, Loki): read/write/list/delete objects in that bucket, nothing else. */
+export function objectReadWritePolicy(bucketArn: string): PolicyDocument {
     return {
         Version: "2012-10-17",
         Statement: [
@@ -147,6 +226,11 @@ export function backupLifecycleRules(noncurrentDays: number) {
         },
         { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
     ];
+}
+
+/** Logs bucket: Loki's compactor deletes by retention; the bucket only drops abandoned uploads. */
+export function logsLifecycleRules() {
+    return [{ id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } }];
 }
 
 /** ECR lifecycle: keep the newest `keep` images of any tag, expire older ones. */

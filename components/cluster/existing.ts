@@ -31,5 +31,6 @@ export function createExisting(name: string, cfg: ExistingClusterConfig, args: V
         },
         storageClassName: pulumi.output(cfg.storageClass),
         backupTarget: { kind: "volume" },
+        logsStorage: { kind: "volume" },
     };
 }

@@ -19,7 +19,7 @@ import {
 } from "./gkeSpec";
 import { gkeKubeconfig } from "./kubeconfigSpec";
 import { ISTIOD_WEBHOOK_PORT } from "../naming";
-import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT } from "./types";
+import { BACKUP_SERVICE_ACCOUNT, DATABASE_SERVICE_ACCOUNT, LOKI_SERVICE_ACCOUNT, type LogsStorage } from "./types";
 import { cloudLabels, type VariantArgs, type VariantOutputs } from "./variant";
 
 export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): VariantOutputs {
@@ -99,6 +99,8 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
                 cidrBlocks: cfg.masterAuthorizedCidrs.map((cidrBlock) => ({ cidrBlock, displayName: `allowed ${cidrBlock}` })),
             },
             enableShieldedNodes: true,
+            // Google Groups for RBAC: the groups of access.groups are members of this group.
+            ...(cfg.securityGroup ? { authenticatorGroupsConfig: { securityGroup: cfg.securityGroup } } : {}),
             deletionProtection: protect,
         },
         protectedOpts,
@@ -180,66 +182,90 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
     );
     const clientConfig = gcp.organizations.getClientConfigOutput({ parent, provider });
 
-    // --- backups: GCS bucket + a Google service account bound to exactly the backup ServiceAccount ---
-    const bucket = new gcp.storage.Bucket(
-        `${name}-backups`,
-        {
-            name: `${cfg.project}-orders-${environment}-pg-backups`,
-            location: cfg.region,
-            uniformBucketLevelAccess: true,
-            publicAccessPrevention: "enforced",
-            versioning: { enabled: true },
-            // Never by age: the uploader deletes backups and keeps the newest successful ones; the
-            // bucket only removes what it deleted, after a grace period, and abandoned uploads.
-            lifecycleRules: [
-                { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: args.backupRetentionDays } },
-                { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
-            ],
-            forceDestroy: !protect,
-        },
-        protectedOpts,
+    // --- object storage: private buckets, each used through Google service accounts bound to one ServiceAccount ---
+    const privateBucket = (
+        id: string,
+        bucketName: string,
+        versioned: boolean,
+        lifecycleRules: gcp.types.input.storage.BucketLifecycleRule[],
+    ) =>
+        new gcp.storage.Bucket(
+            `${name}-${id}`,
+            {
+                name: bucketName,
+                location: cfg.region,
+                uniformBucketLevelAccess: true,
+                publicAccessPrevention: "enforced",
+                versioning: { enabled: versioned },
+                lifecycleRules,
+                forceDestroy: !protect,
+            },
+            protectedOpts,
+        );
+    /** A Google service account with `role` on the bucket, usable by exactly this Kubernetes ServiceAccount. */
+    const bucketUser = (
+        id: string,
+        purpose: string,
+        displayName: string,
+        bucket: gcp.storage.Bucket,
+        role: string,
+        sa: { namespace: string; name: string },
+    ) => {
+        const account = new gcp.serviceaccount.Account(
+            `${name}-${id}-sa`,
+            { accountId: serviceAccountId(environment, purpose), displayName: `${clusterName} ${displayName}` },
+            opts,
+        );
+        new gcp.storage.BucketIAMMember(
+            `${name}-${id}-objects`,
+            { bucket: bucket.name, role, member: pulumi.interpolate`serviceAccount:${account.email}` },
+            opts,
+        );
+        new gcp.serviceaccount.IAMMember(
+            `${name}-${id}-workload-identity`,
+            { serviceAccountId: account.name, role: "roles/iam.workloadIdentityUser", member: workloadIdentityMember(cfg.project, sa) },
+            // The identity pool exists once the cluster does.
+            { ...opts, dependsOn: [cluster] },
+        );
+        return account.email.apply((email): Record<string, string> => ({ "iam.gke.io/gcp-service-account": email }));
+    };
+
+    // Backups: never deleted by age: the uploader deletes backups and keeps the newest successful
+    // ones; the bucket only removes what it deleted, after a grace period, and abandoned uploads.
+    const bucket = privateBucket("backups", `${cfg.project}-orders-${environment}-pg-backups`, true, [
+        { action: { type: "Delete" }, condition: { daysSinceNoncurrentTime: args.backupRetentionDays } },
+        { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
+    ]);
+    const backupAnnotations = bucketUser(
+        "backup",
+        "pg-backup",
+        "Postgres backups",
+        bucket,
+        "roles/storage.objectAdmin",
+        BACKUP_SERVICE_ACCOUNT,
     );
-    const backupSa = new gcp.serviceaccount.Account(
-        `${name}-backup-sa`,
-        { accountId: serviceAccountId(environment, "pg-backup"), displayName: `${clusterName} Postgres backups` },
-        opts,
-    );
-    new gcp.storage.BucketIAMMember(
-        `${name}-backup-objects`,
-        { bucket: bucket.name, role: "roles/storage.objectAdmin", member: pulumi.interpolate`serviceAccount:${backupSa.email}` },
-        opts,
-    );
-    new gcp.serviceaccount.IAMMember(
-        `${name}-backup-workload-identity`,
-        {
-            serviceAccountId: backupSa.name,
-            role: "roles/iam.workloadIdentityUser",
-            member: workloadIdentityMember(cfg.project, BACKUP_SERVICE_ACCOUNT),
-        },
-        // The identity pool exists once the cluster does.
-        { ...opts, dependsOn: [cluster] },
+    // WAL archiving from the database pod: create-only, so it can neither read nor delete backups.
+    const walAnnotations = bucketUser(
+        "wal-archive",
+        "pg-wal",
+        "Postgres WAL archiving",
+        bucket,
+        "roles/storage.objectCreator",
+        DATABASE_SERVICE_ACCOUNT,
     );
 
-    // WAL archiving from the database pod: create-only, so it can neither read nor delete backups.
-    const walSa = new gcp.serviceaccount.Account(
-        `${name}-wal-archive-sa`,
-        { accountId: serviceAccountId(environment, "pg-wal"), displayName: `${clusterName} Postgres WAL archiving` },
-        opts,
-    );
-    new gcp.storage.BucketIAMMember(
-        `${name}-wal-archive-objects`,
-        { bucket: bucket.name, role: "roles/storage.objectCreator", member: pulumi.interpolate`serviceAccount:${walSa.email}` },
-        opts,
-    );
-    new gcp.serviceaccount.IAMMember(
-        `${name}-wal-archive-workload-identity`,
-        {
-            serviceAccountId: walSa.name,
-            role: "roles/iam.workloadIdentityUser",
-            member: workloadIdentityMember(cfg.project, DATABASE_SERVICE_ACCOUNT),
-        },
-        { ...opts, dependsOn: [cluster] },
-    );
+    // Logs: Loki's chunks and index; its compactor deletes what is past the retention.
+    let logsStorage: LogsStorage = { kind: "volume" };
+    if (args.logs) {
+        const logsBucket = privateBucket("logs", `${cfg.project}-orders-${environment}-logs`, false, [
+            { action: { type: "AbortIncompleteMultipartUpload" }, condition: { age: 1 } },
+        ]);
+        logsStorage = {
+            kind: "gcs",
+            bucket: logsBucket.name,
+            serviceAccountAnnotations: bucketUser("loki", "loki", "Loki", logsBucket, "roles/storage.objectAdmin", LOKI_SERVICE_ACCOUNT),
+        };
+    }
 
     return {
         provider: k8sProvider,
@@ -254,12 +280,9 @@ export function createGke(name: string, cfg: GkeConfig, args: VariantArgs): Vari
         backupTarget: {
             kind: "gcs",
             bucket: bucket.name,
-            serviceAccountAnnotations: backupSa.email.apply((email): Record<string, string> => ({
-                "iam.gke.io/gcp-service-account": email,
-            })),
-            walArchiveServiceAccountAnnotations: walSa.email.apply((email): Record<string, string> => ({
-                "iam.gke.io/gcp-service-account": email,
-            })),
+            serviceAccountAnnotations: backupAnnotations,
+            walArchiveServiceAccountAnnotations: walAnnotations,
         },
+        logsStorage,
     };
 }

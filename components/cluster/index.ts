@@ -1,15 +1,17 @@
 // The cluster of a stack: one variant per `cluster.provider`, all with the same outputs.
 import type * as k8s from "@pulumi/kubernetes";
+import type { TeamGroups } from "../access/roleSpec";
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterConfig, Environment, ImageRefs } from "../config";
+import type { ClusterConfig, Environment, ImageRefs, RenderMode } from "../config";
 import { IMAGE_PLATFORM } from "../images/imageSpec";
 import { createEks } from "./eks";
 import { createExisting } from "./existing";
 import { createGke } from "./gke";
 import { createKind } from "./kind";
 import { clusterNetwork, type ClusterNetwork } from "./network";
+import { createRendered } from "./render";
 import { clusterTopology } from "./topology";
-import type { BackupTarget, ClusterOutputs, ClusterTopology, RegistryInfo } from "./types";
+import type { BackupTarget, ClusterOutputs, ClusterTopology, LogsStorage, RegistryInfo } from "./types";
 import type { VariantArgs, VariantOutputs } from "./variant";
 
 export * from "./types";
@@ -26,6 +28,12 @@ export interface ClusterArgs {
     /** Days backups live in cloud storage before the bucket lifecycle deletes them. Default 7. */
     backupRetentionDays?: number;
     images: ImageRefs;
+    /** Kubernetes group of each team role (`access.groups`). */
+    accessGroups: TeamGroups;
+    /** Logs are on (observability.logs.enabled): EKS and GKE make a bucket for Loki. */
+    logs?: boolean;
+    /** Render the manifests to a directory instead of creating a cluster (`npm run render`). */
+    render?: RenderMode;
 }
 
 export class Cluster extends pulumi.ComponentResource implements ClusterOutputs {
@@ -37,6 +45,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
     /** API server and node addresses for NetworkPolicies; the Istio platform profile. */
     public readonly network: ClusterNetwork;
     public readonly backupTarget: BackupTarget;
+    public readonly logsStorage: LogsStorage;
     public readonly edgeHostPorts?: { http: number; https: number };
     public readonly imagePlatform: string;
 
@@ -48,9 +57,13 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             protect: args.protect,
             backupRetentionDays: args.backupRetentionDays ?? 7,
             images: args.images,
+            accessGroups: args.accessGroups,
+            logs: args.logs ?? false,
             parent: this,
         };
-        const out = createVariant(name, args.config, variantArgs);
+        const out = args.render
+            ? createRendered(name, args.config, args.render.directory, variantArgs)
+            : createVariant(name, args.config, variantArgs);
         this.provider = out.provider;
         this.kubeconfig = pulumi.secret(out.kubeconfig);
         this.registry = out.registry;
@@ -58,6 +71,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
         this.topology = clusterTopology(args.config);
         this.network = clusterNetwork(args.config);
         this.backupTarget = out.backupTarget;
+        this.logsStorage = out.logsStorage;
         this.edgeHostPorts = out.edgeHostPorts;
         this.imagePlatform = out.imagePlatform ?? IMAGE_PLATFORM;
         this.registerOutputs({
@@ -65,6 +79,7 @@ export class Cluster extends pulumi.ComponentResource implements ClusterOutputs 
             registryServer: this.registry.server,
             storageClassName: this.storageClassName,
             backupTarget: this.backupTarget.kind,
+            logsStorage: this.logsStorage.kind,
         });
     }
 }

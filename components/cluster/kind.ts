@@ -76,6 +76,7 @@ export function createKind(name: string, cfg: KindConfig, args: VariantArgs): Va
         },
         storageClassName: pulumi.output(KIND_STORAGE_CLASS),
         backupTarget: { kind: "volume" },
+        logsStorage: { kind: "volume" },
         edgeHostPorts: { http: cfg.httpPort, https: cfg.httpsPort },
         // kind nodes are containers on this machine: an Apple Silicon laptop runs arm64 nodes.
         imagePlatform: hostImagePlatform(),

@@ -2,7 +2,7 @@
 // Nothing downstream needs to know which one it is.
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { DATA_NAMESPACE } from "../naming";
+import { DATA_NAMESPACE, LOGGING_NAMESPACE } from "../naming";
 
 export interface RegistryInfo {
     /** Registry host (and port), e.g. "localhost:5001" or "123456789012.dkr.ecr.eu-west-1.amazonaws.com". */
@@ -22,29 +22,40 @@ export interface ClusterTopology {
     multiZone: boolean;
 }
 
-/** Where the Postgres backup CronJob writes, and how its pod gets cloud credentials. */
-export type BackupTarget =
+/**
+ * Where a workload keeps its objects: a volume of its own (kind, existing clusters), or a bucket
+ * in the cloud's object storage that exactly one Kubernetes ServiceAccount may use (IRSA on EKS,
+ * Workload Identity on GKE). `Extra` carries what one use needs besides.
+ */
+export type ObjectStorageTarget<Extra extends object = object> =
     | { kind: "volume" }
-    | {
+    | ({
           kind: "s3";
           bucket: pulumi.Output<string>;
           region: string;
-          /** Annotations for the backup ServiceAccount (IRSA role ARN). */
+          /** Annotations for the ServiceAccount (IRSA role ARN). */
           serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
-          /** Annotations for the database's ServiceAccount: WAL archiving (put-only on the WAL prefix). */
-          walArchiveServiceAccountAnnotations?: pulumi.Output<Record<string, string>>;
-      }
-    | {
+      } & Extra)
+    | ({
           kind: "gcs";
           bucket: pulumi.Output<string>;
-          /** Annotations for the backup ServiceAccount (Workload Identity GSA). */
+          /** Annotations for the ServiceAccount (Workload Identity GSA). */
           serviceAccountAnnotations: pulumi.Output<Record<string, string>>;
-          /** Annotations for the database's ServiceAccount: WAL archiving (create-only). */
-          walArchiveServiceAccountAnnotations?: pulumi.Output<Record<string, string>>;
-      };
+      } & Extra);
+
+/** Where the Postgres backup CronJob writes, and how its pod gets cloud credentials. */
+export type BackupTarget = ObjectStorageTarget<{
+    /** Annotations for the database's ServiceAccount: WAL archiving (put-only on the WAL prefix on S3, create-only on GCS). */
+    walArchiveServiceAccountAnnotations?: pulumi.Output<Record<string, string>>;
+}>;
+
+/** Where Loki keeps chunks and index: its volume, or a bucket only Loki's ServiceAccount may use. */
+export type LogsStorage = ObjectStorageTarget;
 
 /** Kubernetes ServiceAccount of the backup job; cloud identities trust exactly this one. */
 export const BACKUP_SERVICE_ACCOUNT = { namespace: DATA_NAMESPACE, name: "postgres-backup" } as const;
+/** Kubernetes ServiceAccount of Loki (the chart names it after its release); the logs bucket trusts only it. */
+export const LOKI_SERVICE_ACCOUNT = { namespace: LOGGING_NAMESPACE, name: "loki" } as const;
 /** Kubernetes ServiceAccount of the PostgreSQL pod, whose wal-upload container archives WAL. */
 export const DATABASE_SERVICE_ACCOUNT = { namespace: DATA_NAMESPACE, name: "postgres" } as const;
 /** Object prefixes in the backup bucket: dumps and base backups, and archived WAL. */
@@ -60,6 +71,8 @@ export interface ClusterOutputs {
     storageClassName: pulumi.Output<string>;
     topology: ClusterTopology;
     backupTarget: BackupTarget;
+    /** Loki's storage; a volume where no bucket was made (logs off, kind, existing, render). */
+    logsStorage: LogsStorage;
     /** Host ports that publish the edge NodePorts (kind); undefined where a load balancer fronts the edge. */
     edgeHostPorts?: { http: number; https: number };
     /** OS/architecture of the nodes, for image builds ("linux/amd64" unless a variant says otherwise). */

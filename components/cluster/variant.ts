@@ -1,5 +1,6 @@
 // What the Cluster component hands each provider variant, and what a variant returns.
 import type * as pulumi from "@pulumi/pulumi";
+import type { TeamGroups } from "../access/roleSpec";
 import type { ImageRefs } from "../config";
 import type { ClusterOutputs } from "./types";
 
@@ -11,6 +12,10 @@ export interface VariantArgs {
     backupRetentionDays: number;
     /** Pinned third-party images (kind's node and registry images). */
     images: ImageRefs;
+    /** Logs are on: the cloud variants make Loki's bucket and identity. */
+    logs: boolean;
+    /** Kubernetes group of each team role (EKS maps IAM principals to them). */
+    accessGroups: TeamGroups;
     /** Parent of every resource the variant creates. */
     parent: pulumi.Resource;
 }

@@ -9,13 +9,13 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, Record<string, unknown>> 
         auth: { localIssuer: true },
         mesh: { tracingSamplePercent: 100, gateway: { serviceType: "NodePort" } },
         database: { storage: { size: "1Gi" }, maxConnections: 50, backup: { retentionDays: 3, volumeSize: "1Gi" } },
-        observability: { prometheus: { retention: "2d", storageSize: "2Gi" } },
+        observability: { prometheus: { retention: "2d", storageSize: "2Gi" }, logs: { retention: "3d", storageSize: "2Gi" } },
     },
     staging: {
         protect: false,
         mesh: { tracingSamplePercent: 10, mtlsMode: "STRICT" },
         database: { maxConnections: 100, backup: { retentionDays: 7 } },
-        observability: { prometheus: { retention: "7d" }, alerting: { requireReceiver: true } },
+        observability: { prometheus: { retention: "7d" }, alerting: { requireReceiver: true }, logs: { retention: "7d" } },
     },
     prod: {
         protect: true,
@@ -26,7 +26,11 @@ export const ENVIRONMENT_DEFAULTS: Record<Environment, Record<string, unknown>> 
             // Point-in-time recovery: RPO of minutes instead of the backup interval.
             walArchiving: { enabled: true },
         },
-        observability: { prometheus: { retention: "30d", storageSize: "50Gi" }, alerting: { requireReceiver: true } },
+        observability: {
+            prometheus: { retention: "30d", storageSize: "50Gi" },
+            alerting: { requireReceiver: true },
+            logs: { retention: "30d", storageSize: "20Gi" },
+        },
     },
 };
 

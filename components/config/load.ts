@@ -1,5 +1,6 @@
 // Reads the `orders-platform:*` stack config once, applies per-environment defaults and
 // validates it. Everything downstream receives typed, already-checked values.
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { AppCatalog, loadAppCatalog } from "./appCatalog";
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_REQUIRED } from "./defaults";
@@ -48,6 +49,41 @@ function takeMovedKeys(raw: RawConfig): { rest: RawConfig; problems: string[] } 
     return { rest, problems };
 }
 
+/** Set by `npm run render`: the program writes its Kubernetes manifests to this directory instead of a cluster. */
+export const RENDER_DIR_ENV = "ORDERS_RENDER_DIR";
+
+/** Render mode: no cluster, no cloud resources, no image builds; manifests go to `directory`. */
+export interface RenderMode {
+    /** Absolute directory the Kubernetes provider renders into. */
+    directory: string;
+}
+
+export function renderMode(env: NodeJS.ProcessEnv = process.env): RenderMode | undefined {
+    const dir = env[RENDER_DIR_ENV]?.trim();
+    if (!dir) return undefined;
+    if (!path.isAbsolute(dir)) throw new Error(`${RENDER_DIR_ENV}=${dir}: must be an absolute directory`);
+    return { directory: dir };
+}
+
+/** Nothing is built or looked up when rendering: every image must be given by digest. */
+function renderProblems(config: StackConfig): string[] {
+    const problems: string[] = [];
+    for (const [name, app] of Object.entries(config.apps)) {
+        if (!app.image) {
+            problems.push(
+                `${keyName(["apps", name, "image"])} = (not set): is required when rendering manifests (nothing is built); ` +
+                    "give the image by digest, e.g. the one CI pushed",
+            );
+        }
+        if (app.canary && !app.canary.image) {
+            problems.push(
+                `${keyName(["apps", name, "canary", "image"])} = (not set): is required when rendering manifests (nothing is built)`,
+            );
+        }
+    }
+    return problems;
+}
+
 function hasPath(root: unknown, path: string[]): boolean {
     let cur = root;
     for (const key of path) {
@@ -65,7 +101,7 @@ export function missingRequiredKeys(raw: RawConfig, environment: Environment): s
 }
 
 /** Validates raw config (key -> parsed value, without the namespace) for one stack. */
-export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog): StackConfig {
+export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog, options: { render?: boolean } = {}): StackConfig {
     const environment = raw.environment;
     const known = ENVIRONMENTS.includes(environment as Environment);
     const defaults = known ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
@@ -91,6 +127,7 @@ export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCata
     }
 
     if (parsed.success && problems.length === 0) problems.push(...databaseBudgetProblems(parsed.data, catalog));
+    if (parsed.success && options.render) problems.push(...renderProblems(parsed.data));
     if (problems.length > 0 || !parsed.success) throw new ConfigError(stack, problems);
     return parsed.data;
 }
@@ -119,11 +156,14 @@ export interface LoadedConfig {
     stack: string;
     config: StackConfig;
     catalog: AppCatalog;
+    /** Set when the program renders manifests (`npm run render`) instead of deploying. */
+    render?: RenderMode;
 }
 
 /** Loads and validates the running stack's config; fails the program with a ConfigError. */
 export function loadStackConfig(): LoadedConfig {
     const stack = pulumi.getStack();
     const catalog = loadAppCatalog();
-    return { stack, config: parseStackConfig(readRawConfig(), stack, catalog), catalog };
+    const render = renderMode();
+    return { stack, config: parseStackConfig(readRawConfig(), stack, catalog, { render: !!render }), catalog, render };
 }

@@ -180,6 +180,9 @@ const kindSchema = z.strictObject({
     httpsPort: int(1, 65535).default(8443),
 });
 
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+const iamPrincipalArn = () => pattern(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, "an IAM role or user ARN");
+
 const eksSchema = z.strictObject({
     region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'must be an AWS region like "eu-west-1"' }),
     kubernetesVersion: pattern(/^1\.\d{2}$/, `a Kubernetes minor version like "${EKS.version}"`).default(EKS.version),
@@ -202,10 +205,21 @@ const eksSchema = z.strictObject({
     controlPlaneLogs: z
         .array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"]))
         .default(["api", "audit", "authenticator", "controllerManager", "scheduler"]),
+    /**
+     * The IAM role that runs `pulumi up` (CI's deploy role): cluster-admin through its access entry.
+     * Config, not the caller's identity, so an `up` with other credentials never takes CI's access away.
+     */
+    deployerRoleArn: pattern(IAM_ROLE_ARN, 'an IAM role ARN like "arn:aws:iam::123456789012:role/orders-deploy"'),
     /** IAM principals (role/user ARNs) given cluster-admin through EKS access entries, besides the deployer. */
-    adminPrincipalArns: z
-        .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/.+$/, { error: "must be an IAM role or user ARN" }))
-        .default([]),
+    adminPrincipalArns: z.array(iamPrincipalArn()).default([]),
+    /** IAM principals per team role: each gets an access entry carrying the role's group (`access.groups`). */
+    access: z
+        .strictObject({
+            viewers: z.array(iamPrincipalArn()).default([]),
+            operators: z.array(iamPrincipalArn()).default([]),
+            databaseAdmins: z.array(iamPrincipalArn()).default([]),
+        })
+        .prefault({}),
     /** Who may reach the public API endpoint; staging and prod must set it (components/config/defaults.ts). */
     endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
@@ -228,6 +242,11 @@ const gkeSchema = z.strictObject({
     servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
     /** Who may reach the control plane; staging and prod must set it (components/config/defaults.ts). */
     masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
+    /**
+     * Google Groups for RBAC: the `gke-security-groups@<domain>` group that holds the groups named
+     * in `access.groups`. Unset: GKE does not resolve Google groups, so those bindings match nobody.
+     */
+    securityGroup: pattern(/^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/, 'a group like "gke-security-groups@example.com"').optional(),
     /** /28 of the control plane's private endpoint; it must reach the nodes' webhook ports. */
     masterCidr: pattern(/^(\d{1,3}\.){3}\d{1,3}\/28$/, 'a /28 CIDR like "172.16.0.0/28"').default("172.16.0.0/28"),
 });
@@ -543,6 +562,41 @@ export const edgeSchema = z.strictObject({
 });
 export type EdgeConfig = z.infer<typeof edgeSchema>;
 
+/** Kubernetes group names carry no "system:" prefix (reserved; EKS refuses it in access entries). */
+const GROUP_NAME = /^(?!system:)[A-Za-z0-9][A-Za-z0-9._:@+-]{0,127}$/;
+const groupName = () => pattern(GROUP_NAME, 'a group name like "orders-platform:viewers" (no "system:" prefix)');
+
+/** People's access: the Kubernetes group of each team role (see components/access). */
+export const accessSchema = z
+    .strictObject({
+        groups: z
+            .strictObject({
+                /** Read workloads and logs in the app namespace, never Secrets. */
+                viewers: groupName().default("orders-platform:viewers"),
+                /** Also restart, scale and exec in the app namespace. */
+                operators: groupName().default("orders-platform:operators"),
+                /** The data namespace: read, exec (psql), restart, on-demand backups. */
+                databaseAdmins: groupName().default("orders-platform:database-admins"),
+            })
+            .superRefine((g, ctx) => {
+                const seen = new Map<string, string>();
+                for (const [key, group] of Object.entries(g)) {
+                    const other = seen.get(group);
+                    if (other)
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [key],
+                            input: group,
+                            message: `must differ from ${other} (one group per role)`,
+                        });
+                    seen.set(group, key);
+                }
+            })
+            .prefault({}),
+    })
+    .prefault({});
+export type AccessConfig = z.infer<typeof accessSchema>;
+
 /** A number from min to max (YAML numbers, or strings from `pulumi config set --path`). */
 const decimal = (min: number, max: number) =>
     z.preprocess(
@@ -671,6 +725,34 @@ export type AlertingConfig = z.infer<typeof alertingSchema>;
 const PROMETHEUS_RESOURCES = { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "2Gi" } };
 const JAEGER_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "1Gi" } };
 
+/** Hours of a retention like "7d" (Prometheus duration units: h, d, w, y = 365d). */
+export function retentionHours(retention: string): number {
+    const m = /^(\d+)(h|d|w|y)$/.exec(retention);
+    if (!m) throw new Error(`retention ${retention} is not like "7d"`);
+    return Number(m[1]) * { h: 1, d: 24, w: 168, y: 8760 }[m[2] as "h" | "d" | "w" | "y"];
+}
+
+const LOKI_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } };
+const LOG_COLLECTOR_RESOURCES = { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+
+/** Centralised logs: Loki (monolithic) and Grafana Alloy on every node. */
+const logsSchema = z.strictObject({
+    enabled: bool().default(true),
+    /** How long Loki keeps logs (its compactor deletes older ones); whole days, Loki's index period. */
+    retention: pattern(RETENTION, 'a retention like "7d"')
+        // A malformed value is reported by the pattern alone.
+        .refine((r) => !RETENTION.test(r) || (retentionHours(r) >= 24 && retentionHours(r) % 24 === 0), {
+            error: 'must be whole days (Loki deletes by its 24h index period), e.g. "7d" or "168h"',
+        })
+        .default("7d"),
+    /** Loki's volume: every log (filesystem store, kind and existing clusters) or its WAL and index cache (object storage). */
+    storageSize: memory().default("10Gi"),
+    resources: resourcesSchema.default(LOKI_RESOURCES),
+    /** The Alloy collector on each node. */
+    collector: z.strictObject({ resources: resourcesSchema.default(LOG_COLLECTOR_RESOURCES) }).prefault({}),
+});
+export type LogsConfig = z.infer<typeof logsSchema>;
+
 export const observabilitySchema = z
     .strictObject({
         prometheus: z
@@ -693,6 +775,7 @@ export const observabilitySchema = z
             })
             .prefault({}),
         alerting: alertingSchema.prefault({}),
+        logs: logsSchema.prefault({}),
     })
     .refine((o) => !o.grafana.enabled || o.prometheus.enabled, {
         error: "grafana.enabled needs prometheus.enabled (Grafana ships with kube-prometheus-stack)",
@@ -766,6 +849,7 @@ export const stackConfigSchema = z
         edge: edgeSchema,
         auth: authSchema.prefault({}),
         observability: observabilitySchema.prefault({}),
+        access: accessSchema,
         charts: chartsSchema,
         images: imagesSchema,
         /**
@@ -775,6 +859,30 @@ export const stackConfigSchema = z
         alertingSecrets: z.record(z.string(), z.string({ error: "must be a string (the URL or password)" }).min(1)).default({}),
     })
     .superRefine((c, ctx) => {
+        // GKE resolves Google groups (email addresses) once the cluster names its security group.
+        const gke = c.cluster.provider === "gke" ? c.cluster.gke : undefined;
+        if (gke) {
+            const googleGroups = Object.entries(c.access.groups).filter(([, g]) => EMAIL.test(g));
+            if (gke.securityGroup) {
+                for (const [key, group] of Object.entries(c.access.groups)) {
+                    if (!EMAIL.test(group)) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: ["access", "groups", key],
+                            input: group,
+                            message: `must be a Google group address like "orders-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}@example.com", not "${group}" (cluster.gke.securityGroup is set)`,
+                        });
+                    }
+                }
+            } else if (googleGroups.length > 0) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["cluster", "gke", "securityGroup"],
+                    input: undefined,
+                    message: `is required when access.groups names Google groups (${googleGroups.map(([, g]) => g).join(", ")}): "gke-security-groups@<your domain>"`,
+                });
+            }
+        }
         if (c.database.walArchiving.enabled && c.cluster.provider !== "eks" && c.cluster.provider !== "gke") {
             ctx.addIssue({
                 code: "custom",

@@ -57,7 +57,9 @@ export class AppImages extends pulumi.ComponentResource {
         for (const facts of args.catalog.values()) {
             const app = args.apps[facts.name];
             if (!app) throw new Error(`orders-platform:apps.${facts.name} is missing: every app in apps/ needs a version in stack config`);
-            const repository = registry.repository(facts.name);
+            // Only builds and lookups need the registry (render mode has none).
+            let repo: pulumi.Output<string> | undefined;
+            const repository = () => (repo ??= registry.repository(facts.name));
             const byTrack: Partial<Record<Track, pulumi.Output<string>>> = {};
             for (const decision of imagePlan(facts, app)) {
                 if (decision.action === "given") {
@@ -67,7 +69,7 @@ export class AppImages extends pulumi.ComponentResource {
                     const image = new docker.Image(
                         `${name}-${facts.name}`,
                         {
-                            imageName: repository.apply((repo) => taggedImage(repo, decision.version)),
+                            imageName: repository().apply((r) => taggedImage(r, decision.version)),
                             build: { ...paths, platform: args.platform ?? IMAGE_PLATFORM },
                             registry: pushRegistry,
                             skipPush: false,
@@ -75,16 +77,16 @@ export class AppImages extends pulumi.ComponentResource {
                         { parent: this },
                     );
                     byTrack[decision.track] = pulumi
-                        .all([repository, image.repoDigest])
-                        .apply(([repo, digest]) => pinnedReference(repo, decision.version, digest));
+                        .all([repository(), image.repoDigest])
+                        .apply(([r, digest]) => pinnedReference(r, decision.version, digest));
                 } else {
                     const found = docker.getRegistryImageOutput(
-                        { name: repository.apply((repo) => taggedImage(repo, decision.version)) },
+                        { name: repository().apply((r) => taggedImage(r, decision.version)) },
                         lookupOpts(),
                     );
                     byTrack[decision.track] = pulumi
-                        .all([repository, found.sha256Digest])
-                        .apply(([repo, digest]) => pinnedReference(repo, decision.version, digest));
+                        .all([repository(), found.sha256Digest])
+                        .apply(([r, digest]) => pinnedReference(r, decision.version, digest));
                 }
             }
             refs[facts.name] = { stable: byTrack.stable!, ...(byTrack.canary ? { canary: byTrack.canary } : {}) };

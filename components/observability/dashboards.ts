@@ -29,9 +29,30 @@ export function loadDashboards(dir: string = DASHBOARDS_DIR): Dashboard[] {
         });
 }
 
+export interface DashboardOptions {
+    meshEnabled: boolean;
+    /** Loki runs: panels on the Loki data source stay. */
+    logsEnabled: boolean;
+}
+
+type Panel = { type?: string; datasource?: { type?: string } };
+
+/** A dashboard without its Loki panels (and a row left empty by them), when there are no logs. */
+export function withoutLogPanels(d: Dashboard): Dashboard {
+    const model = JSON.parse(d.json) as { panels?: Panel[] };
+    const panels = model.panels ?? [];
+    if (!panels.some((p) => p.datasource?.type === "loki")) return d;
+    const kept = panels.filter((p) => p.datasource?.type !== "loki");
+    // A row whose panels all went: the next panel is another row, or there is none.
+    model.panels = kept.filter((p, i) => p.type !== "row" || (kept[i + 1] !== undefined && kept[i + 1].type !== "row"));
+    return { ...d, json: JSON.stringify(model, null, 2) };
+}
+
 /** The dashboards a stack ships. */
-export function selectDashboards(dashboards: Dashboard[], meshEnabled: boolean): Dashboard[] {
-    return dashboards.filter((d) => meshEnabled || !MESH_ONLY_DASHBOARDS.includes(d.id));
+export function selectDashboards(dashboards: Dashboard[], options: DashboardOptions): Dashboard[] {
+    return dashboards
+        .filter((d) => options.meshEnabled || !MESH_ONLY_DASHBOARDS.includes(d.id))
+        .map((d) => (options.logsEnabled ? d : withoutLogPanels(d)));
 }
 
 export function dashboardConfigMapName(d: Dashboard): string {

@@ -1,4 +1,6 @@
 export { Observability } from "./observability";
+export { Logs } from "./logs";
+export type { LogsArgs } from "./logs";
 export type { ObservabilityArgs } from "./observability";
 export * from "./names";
 export { grafanaAccess, jaegerAccess, prometheusAccess, DISABLED } from "./access";

@@ -6,9 +6,11 @@ import {
     GATEWAY_NAMESPACE,
     ISTIO_MERGED_METRICS_PORT,
     ISTIO_NAMESPACE,
+    LOGGING_NAMESPACE,
     MONITORING_NAMESPACE,
     TRACING_NAMESPACE,
 } from "../naming";
+import { ALLOY_POD_LABELS, LOKI_POD_LABELS } from "./logsSpec";
 import { JAEGER_POD_LABELS } from "./names";
 
 export const MONITORING_API_VERSION = "monitoring.coreos.com/v1";
@@ -28,7 +30,7 @@ export interface MonitorObject {
     name: string;
     namespace: string;
     /** What it scrapes: Istio and Jaeger monitors are created after those are installed. */
-    scrapes: "apps" | "istio" | "jaeger";
+    scrapes: "apps" | "istio" | "jaeger" | "logs";
     spec: Record<string, unknown>;
 }
 
@@ -37,6 +39,8 @@ export interface MonitorOptions {
     jaegerEnabled: boolean;
     /** PostgreSQL runs a metrics exporter (port "metrics"). */
     postgresExporter?: boolean;
+    /** Loki and Alloy run (logging namespace). */
+    logsEnabled?: boolean;
 }
 
 type Relabel = Record<string, unknown>;
@@ -170,11 +174,45 @@ export function postgresPodMonitor(): MonitorObject {
     };
 }
 
+/** Loki's own metrics (ingestion, queries, compactor retention); not its headless twin. */
+export function lokiServiceMonitor(): MonitorObject {
+    return {
+        kind: "ServiceMonitor",
+        name: "loki",
+        namespace: MONITORING_NAMESPACE,
+        scrapes: "logs",
+        spec: {
+            namespaceSelector: { matchNames: [LOGGING_NAMESPACE] },
+            selector: {
+                matchLabels: { ...LOKI_POD_LABELS },
+                matchExpressions: [{ key: "prometheus.io/service-monitor", operator: "NotIn", values: ["false"] }],
+            },
+            endpoints: [{ port: "http-metrics", path: "/metrics" }],
+        },
+    };
+}
+
+/** The collectors' metrics (lines read and sent per target, push errors). */
+export function alloyServiceMonitor(): MonitorObject {
+    return {
+        kind: "ServiceMonitor",
+        name: "alloy",
+        namespace: MONITORING_NAMESPACE,
+        scrapes: "logs",
+        spec: {
+            namespaceSelector: { matchNames: [LOGGING_NAMESPACE] },
+            selector: { matchLabels: { ...ALLOY_POD_LABELS } },
+            endpoints: [{ port: "http-metrics", path: "/metrics" }],
+        },
+    };
+}
+
 /** Every monitor of the platform (callers create them only when Prometheus is enabled). */
 export function monitorSpecs(catalog: AppCatalog, options: MonitorOptions): MonitorObject[] {
     const monitors = [...catalog.values()].map((app) => appPodMonitor(app, options.meshEnabled));
     if (options.meshEnabled) monitors.push(istiodServiceMonitor(), istioProxyPodMonitor());
     if (options.jaegerEnabled) monitors.push(jaegerServiceMonitor());
     if (options.postgresExporter && !options.meshEnabled) monitors.push(postgresPodMonitor());
+    if (options.logsEnabled) monitors.push(lokiServiceMonitor(), alloyServiceMonitor());
     return monitors;
 }

@@ -1,5 +1,5 @@
-// Labels of the monitoring and tracing namespaces.
-import { MONITORING_NAMESPACE, platformLabels, podSecurityLabels, TRACING_NAMESPACE } from "../naming";
+// Labels of the monitoring, tracing and logging namespaces.
+import { LOGGING_NAMESPACE, MONITORING_NAMESPACE, platformLabels, podSecurityLabels, TRACING_NAMESPACE } from "../naming";
 
 export function observabilityNamespaceLabels(environment: string, namespace: string): Record<string, string> {
     const labels: Record<string, string> = {
@@ -9,6 +9,7 @@ export function observabilityNamespaceLabels(environment: string, namespace: str
     };
     // node-exporter needs the host's network, PID namespace and filesystem.
     if (namespace === MONITORING_NAMESPACE) return { ...labels, ...podSecurityLabels("privileged") };
-    if (namespace === TRACING_NAMESPACE) return { ...labels, ...podSecurityLabels("restricted") };
+    // Alloy reads logs through the Kubernetes API, so the collectors need no host access either.
+    if (namespace === TRACING_NAMESPACE || namespace === LOGGING_NAMESPACE) return { ...labels, ...podSecurityLabels("restricted") };
     return labels;
 }

@@ -87,7 +87,10 @@ export class Observability extends pulumi.ComponentResource {
                         { parent: this },
                     ),
                 );
-                for (const dashboard of selectDashboards(loadDashboards(), args.mesh.enabled)) {
+                for (const dashboard of selectDashboards(loadDashboards(), {
+                    meshEnabled: args.mesh.enabled,
+                    logsEnabled: config.logs.enabled,
+                })) {
                     const cmName = dashboardConfigMapName(dashboard);
                     new k8s.core.v1.ConfigMap(
                         cmName,
@@ -140,7 +143,13 @@ export class Observability extends pulumi.ComponentResource {
         if (stack) {
             // The monitors' CRDs come with the chart.
             const postgresExporter = [...catalog.values()].some((a) => a.database);
-            for (const m of monitorSpecs(catalog, { meshEnabled: args.mesh.enabled, jaegerEnabled: jaegerOn, postgresExporter })) {
+            const logsEnabled = config.logs.enabled;
+            for (const m of monitorSpecs(catalog, {
+                meshEnabled: args.mesh.enabled,
+                jaegerEnabled: jaegerOn,
+                postgresExporter,
+                logsEnabled,
+            })) {
                 const after: pulumi.Resource[] = [stack];
                 if (m.scrapes === "istio" && args.istio) after.push(args.istio);
                 if (m.scrapes === "jaeger" && jaeger) after.push(jaeger);

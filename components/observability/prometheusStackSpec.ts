@@ -4,6 +4,7 @@ import type { ObservabilityConfig, Resources } from "../config";
 import { parseMemory } from "../config/quantity";
 import { ALERTMANAGER_CONFIG_SECRET } from "./alertmanagerSpec";
 import { MONITORING_NAMESPACE } from "../naming";
+import { lokiDataSource, tracesToLogs } from "./logsSpec";
 import {
     DASHBOARD_LABEL,
     DASHBOARD_LABEL_VALUE,
@@ -134,18 +135,22 @@ function grafanaValues(config: ObservabilityConfig): Values {
                 searchNamespace: [MONITORING_NAMESPACE],
             },
         },
-        additionalDataSources: config.jaeger.enabled
-            ? [
-                  {
-                      name: "Jaeger",
-                      uid: JAEGER_DATASOURCE_UID,
-                      type: "jaeger",
-                      access: "proxy",
-                      url: JAEGER_QUERY_URL,
-                      editable: false,
-                  },
-              ]
-            : [],
+        additionalDataSources: [
+            ...(config.jaeger.enabled
+                ? [
+                      {
+                          name: "Jaeger",
+                          uid: JAEGER_DATASOURCE_UID,
+                          type: "jaeger",
+                          access: "proxy",
+                          url: JAEGER_QUERY_URL,
+                          editable: false,
+                          ...(config.logs.enabled ? { jsonData: tracesToLogs() } : {}),
+                      },
+                  ]
+                : []),
+            ...(config.logs.enabled ? [lokiDataSource(config.jaeger.enabled ? JAEGER_DATASOURCE_UID : undefined)] : []),
+        ],
     };
 }
 

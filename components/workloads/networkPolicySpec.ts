@@ -17,11 +17,13 @@ import {
     ISTIO_NAMESPACE,
     ISTIOD_WEBHOOK_PORT,
     ISTIOD_XDS_PORT,
+    LOGGING_NAMESPACE,
     MONITORING_NAMESPACE,
     OTLP_GRPC_PORT,
     OTLP_HTTP_PORT,
     TRACING_NAMESPACE,
 } from "../naming";
+import { ALLOY_HTTP_PORT, ALLOY_POD_LABELS, LOKI_HTTP_PORT, LOKI_POD_LABELS } from "../observability/logsSpec";
 import { JAEGER_METRICS_PORT, JAEGER_POD_LABELS, JAEGER_QUERY_PORT, PROMETHEUS_PORT } from "../observability/names";
 import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, EXPORTER_PORT as POSTGRES_EXPORTER_PORT, POSTGRES_POD_LABELS } from "./postgresSpec";
 
@@ -66,6 +68,8 @@ export type NetPeer =
     | { kind: "grafana" }
     | { kind: "prometheusOperator" }
     | { kind: "kubeStateMetrics" }
+    | { kind: "loki" }
+    | { kind: "alloy" }
     /** Every pod of one managed namespace. */
     | { kind: "namespace"; namespace: string }
     /** Any source (public clients of the edge); only ever the source of an ingress rule. */
@@ -103,6 +107,8 @@ export interface NetworkPolicyOptions {
     walArchiving?: boolean;
     /** Prometheus scrapes PostgreSQL's metrics exporter (with the mesh: through the sidecar's merged metrics). */
     postgresMetrics?: boolean;
+    /** Loki and the Alloy collectors run (logging namespace); Loki keeps its data there or in a bucket. */
+    logs?: { storage: "volume" | "s3" | "gcs" };
 }
 
 export interface PolicyObject {
@@ -117,6 +123,7 @@ export function networkPolicyOptions(
     config: StackConfig,
     network: NetworkPolicyOptions["network"],
     backupTarget: NetworkPolicyOptions["backupTarget"],
+    logsStorage: NonNullable<NetworkPolicyOptions["logs"]>["storage"] = "volume",
 ): NetworkPolicyOptions {
     return {
         meshEnabled: config.mesh.enabled,
@@ -128,6 +135,7 @@ export function networkPolicyOptions(
         jwksFetch: !config.auth.localIssuer && config.auth.jwksUri !== undefined,
         walArchiving: config.database.walArchiving.enabled,
         postgresMetrics: config.observability.prometheus.enabled,
+        logs: config.observability.logs.enabled ? { storage: logsStorage } : undefined,
     };
 }
 
@@ -139,6 +147,7 @@ export function managedNamespaces(options: NetworkPolicyOptions): string[] {
     else if (options.edgeController) namespaces.push(INGRESS_NAMESPACE);
     if (options.monitoring) namespaces.push(MONITORING_NAMESPACE);
     if (options.tracing) namespaces.push(TRACING_NAMESPACE);
+    if (options.logs) namespaces.push(LOGGING_NAMESPACE);
     return namespaces;
 }
 
@@ -176,6 +185,10 @@ export function peerLocation(peer: NetPeer, meshEnabled: boolean): { namespace: 
             return { namespace: CNI_NAMESPACE, pods: { ...CNI_POD_LABELS } };
         case "tracing":
             return { namespace: TRACING_NAMESPACE, pods: { ...JAEGER_POD_LABELS } };
+        case "loki":
+            return { namespace: LOGGING_NAMESPACE, pods: { ...LOKI_POD_LABELS } };
+        case "alloy":
+            return { namespace: LOGGING_NAMESPACE, pods: { ...ALLOY_POD_LABELS } };
         case "namespace":
             return { namespace: peer.namespace, pods: {} };
         case "anywhere":
@@ -375,6 +388,20 @@ export function platformEdges(options: NetworkPolicyOptions): NetEdge[] {
 
     if (options.tracing) {
         dns(TRACING_NAMESPACE);
+    }
+
+    if (options.logs) {
+        const loki: NetPeer = { kind: "loki" };
+        const alloy: NetPeer = { kind: "alloy" };
+        dns(LOGGING_NAMESPACE);
+        api(alloy, "Alloy discovers the pods of its node and reads their logs through the Kubernetes API");
+        add(alloy, loki, tcp(LOKI_HTTP_PORT), "Alloy pushes log lines to Loki");
+        if (options.logs.storage !== "volume") edges.push(...objectStorageEdges(loki, options.logs.storage, "Loki's chunks and index"));
+        if (options.monitoring) {
+            add({ kind: "prometheus" }, loki, tcp(LOKI_HTTP_PORT), "Prometheus scrapes Loki");
+            add({ kind: "prometheus" }, alloy, tcp(ALLOY_HTTP_PORT), "Prometheus scrapes the collectors");
+            if (options.monitoring.grafana) add({ kind: "grafana" }, loki, tcp(LOKI_HTTP_PORT), "Grafana's Loki data source");
+        }
     }
     return edges;
 }

@@ -42,6 +42,8 @@ describe("real-engine stand-in charts", () => {
             [CHARTS.kubePrometheusStack, "kube-prometheus-stack"],
             [CHARTS.jaeger, "jaeger"],
             [CHARTS.traefik, "traefik"],
+            [CHARTS.loki, "loki"],
+            [CHARTS.alloy, "alloy"],
         ] as const) {
             const location = chartLocation({ ...pin, source: target }, chart);
             assert.ok(fs.existsSync(path.join(location.chart, "Chart.yaml")), chart);

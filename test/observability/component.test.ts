@@ -79,6 +79,9 @@ describe("observability component (mocks)", () => {
                 ...[...catalog.keys()].map((a) => `PodMonitor/${a}`),
                 "ServiceMonitor/istiod",
                 "ServiceMonitor/jaeger",
+                // Loki and the log collectors (logging namespace).
+                "ServiceMonitor/loki",
+                "ServiceMonitor/alloy",
             ].sort(),
         );
         for (const m of monitors(run)) {
@@ -95,8 +98,11 @@ describe("observability component (mocks)", () => {
     it("mesh off: app PodMonitors on the apps' own /metrics and no Istio monitors", async () => {
         const run = await runObservability("dev", { "mesh.enabled": false });
         assert.deepEqual(
-            run.byType(SERVICE_MONITOR).map((m) => m.inputs.metadata.name),
-            ["jaeger"],
+            run
+                .byType(SERVICE_MONITOR)
+                .map((m) => m.inputs.metadata.name)
+                .sort(),
+            ["alloy", "jaeger", "loki"],
         );
         const all = run.byType(POD_MONITOR);
         // Besides the apps: PostgreSQL's exporter, which the sidecar's merged metrics carry with the mesh on.
@@ -184,7 +190,13 @@ describe("observability component (mocks)", () => {
             monitors(run).some((m) => m.inputs.metadata.name === "jaeger"),
             false,
         );
-        assert.deepEqual(chart(run, "kube-prometheus-stack")!.inputs.values.grafana.additionalDataSources, []);
+        // Loki stays, without the derived field that would point at Jaeger.
+        const sources = chart(run, "kube-prometheus-stack")!.inputs.values.grafana.additionalDataSources;
+        assert.deepEqual(
+            sources.map((d: { type: string }) => d.type),
+            ["loki"],
+        );
+        assert.equal(sources[0].jsonData.derivedFields, undefined);
     });
 
     it("switch: Grafana off -> no password, Secret or dashboards; Prometheus still installed", async () => {

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { DATA_NAMESPACE } from "../../components/naming";
 import { loadDashboards, selectDashboards } from "../../components/observability";
+import { alloyConfig, APP_ERROR_LOGS_QUERY, LOKI_DATASOURCE_UID } from "../../components/observability/logsSpec";
 import { APP_TARGET_LABELS } from "../../components/observability/monitorSpecs";
 import { BACKUP_NAME, BACKUP_PVC, POSTGRES_NAME } from "../../components/workloads/postgresSpec";
 import { PROJECT_ROOT } from "../harness";
@@ -186,8 +187,11 @@ type Panel = Record<string, any>;
 const models = dashboards.map((d) => ({ ...d, model: JSON.parse(d.json) as Record<string, any> }));
 const panelsOf = (model: Record<string, any>): Panel[] => (model.panels as Panel[]).flatMap((p) => [p, ...((p.panels as Panel[]) ?? [])]);
 const queryPanels = (model: Record<string, any>) => panelsOf(model).filter((p) => p.type !== "row");
+/** Panels on Loki (LogQL) and on Prometheus (PromQL). */
+const logPanels = (model: Record<string, any>) => queryPanels(model).filter((p) => p.datasource?.type === "loki");
+const promPanels = (model: Record<string, any>) => queryPanels(model).filter((p) => p.datasource?.type !== "loki");
 const exprsOf = (model: Record<string, any>): string[] =>
-    queryPanels(model).flatMap((p) => (p.targets as Panel[]).map((t) => t.expr as string));
+    promPanels(model).flatMap((p) => (p.targets as Panel[]).map((t) => t.expr as string));
 
 describe("observability: dashboards as code", () => {
     let exposed: Map<string, Exposed>;
@@ -201,11 +205,11 @@ describe("observability: dashboards as code", () => {
             ["app-red", "mesh", "postgres"],
         );
         assert.deepEqual(
-            selectDashboards(dashboards, false).map((d) => d.id),
+            selectDashboards(dashboards, { meshEnabled: false, logsEnabled: true }).map((d) => d.id),
             ["app-red", "postgres"],
         );
         assert.deepEqual(
-            selectDashboards(dashboards, true).map((d) => d.id),
+            selectDashboards(dashboards, { meshEnabled: true, logsEnabled: true }).map((d) => d.id),
             ["app-red", "mesh", "postgres"],
         );
     });
@@ -237,7 +241,7 @@ describe("observability: dashboards as code", () => {
                 const ids = panels.map((p) => p.id);
                 assert.equal(new Set(ids).size, ids.length, "panel ids are unique");
                 for (const p of panels) {
-                    assert.ok(["row", "timeseries", "stat"].includes(p.type), `${p.title}: panel type ${p.type}`);
+                    assert.ok(["row", "timeseries", "stat", "logs"].includes(p.type), `${p.title}: panel type ${p.type}`);
                     const { h, w, x, y } = p.gridPos;
                     for (const n of [h, w, x, y]) assert.ok(Number.isInteger(n) && n >= 0, `${p.title}: gridPos`);
                     assert.ok(w > 0 && h > 0 && x + w <= 24, `${p.title}: ${JSON.stringify(p.gridPos)} leaves the grid`);
@@ -245,10 +249,10 @@ describe("observability: dashboards as code", () => {
                 }
             });
 
-            it("every panel queries the Prometheus data source variable with PromQL targets", () => {
+            it("every panel but the log panels queries the Prometheus data source variable with PromQL targets", () => {
                 const dsVar = (model.templating.list as Panel[]).find((v) => v.type === "datasource");
                 assert.equal(dsVar?.query, "prometheus");
-                for (const p of queryPanels(model)) {
+                for (const p of promPanels(model)) {
                     assert.deepEqual(p.datasource, { type: "prometheus", uid: `\${${dsVar!.name}}` }, p.title);
                     assert.ok(Array.isArray(p.targets) && p.targets.length > 0, `${p.title}: no targets`);
                     const refIds = (p.targets as Panel[]).map((t) => t.refId);
@@ -339,6 +343,25 @@ describe("observability: dashboards as code", () => {
             exprs.some((e) => e.includes('track="canary"')),
             "canary share",
         );
+    });
+
+    it("app RED: the error log lines of $app from Loki, level by pino's name or number, only where logs run", () => {
+        const red = models.find((d) => d.id === "app-red")!;
+        const panels = logPanels(red.model);
+        assert.deepEqual(
+            panels.map((p) => [p.type, p.datasource, p.targets.map((t: Panel) => [t.datasource, t.expr])]),
+            [["logs", { type: "loki", uid: LOKI_DATASOURCE_UID }, [[{ type: "loki", uid: LOKI_DATASOURCE_UID }, APP_ERROR_LOGS_QUERY]]]],
+        );
+        assert.equal(APP_ERROR_LOGS_QUERY, '{namespace="orders-apps", app="$app"} | json | level=~"error|fatal|50|60"');
+        // The collectors label streams with namespace and app; the apps' pods carry the app label.
+        const collector = alloyConfig({ pushUrl: "http://loki" });
+        assert.match(collector, /target_label {2}= "namespace"/);
+        assert.match(collector, /__meta_kubernetes_pod_label_app"\]/);
+        const withoutLogs = selectDashboards(dashboards, { meshEnabled: true, logsEnabled: false }).find((d) => d.id === "app-red")!;
+        const stripped = JSON.parse(withoutLogs.json) as Record<string, any>;
+        assert.deepEqual(logPanels(stripped), []);
+        assert.ok(!panelsOf(stripped).some((p) => p.type === "row" && p.title === "Logs"), "no empty Logs row");
+        assert.equal(promPanels(stripped).length, promPanels(red.model).length, "every metric panel stays");
     });
 
     it("Postgres: built from kubelet/cAdvisor/kube-state-metrics for the StatefulSet, its volume and its backups", () => {

@@ -166,14 +166,60 @@ describe("observability: kube-prometheus-stack values", () => {
                 access: "proxy",
                 url: "http://jaeger.tracing.svc.cluster.local:16686",
                 editable: false,
+                // A span leads to the app's log lines of its trace.
+                jsonData: {
+                    tracesToLogsV2: {
+                        datasourceUid: "loki",
+                        spanStartTimeShift: "-5m",
+                        spanEndTimeShift: "5m",
+                        filterByTraceID: false,
+                        customQuery: true,
+                        query: '{namespace="orders-apps"} |= "$${__trace.traceId}"',
+                    },
+                },
+            },
+            {
+                name: "Loki",
+                uid: "loki",
+                type: "loki",
+                access: "proxy",
+                url: "http://loki.logging.svc.cluster.local:3100",
+                editable: false,
+                jsonData: {
+                    maxLines: 1000,
+                    // A log line's trace_id leads to the trace in Jaeger ($$: provisioning expands $NAME).
+                    derivedFields: [
+                        {
+                            name: "trace_id",
+                            matcherRegex: '"trace_id":"([0-9a-f]+)"',
+                            url: "$${__value.raw}",
+                            datasourceUid: "jaeger",
+                            urlDisplayLabel: "Trace in Jaeger",
+                        },
+                    ],
+                },
             },
         ]);
         assert.equal(JAEGER_QUERY_URL, "http://jaeger.tracing.svc.cluster.local:16686");
+        // The derived field finds the trace id in the apps' JSON lines (pino, trace_id from the active span).
+        const line = '{"level":"error","time":"2026-11-30T04:00:00.000Z","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"x"}';
+        const regex = new RegExp(g.additionalDataSources[1].jsonData.derivedFields[0].matcherRegex);
+        assert.equal(regex.exec(line)?.[1], "4bf92f3577b34da6a3ce929d0e0e4736");
     });
 
-    it("switches: Grafana off -> grafana.enabled false; Jaeger off -> no Jaeger data source", () => {
+    it("switches: Grafana off -> grafana.enabled false; Jaeger off -> no Jaeger data source; logs off -> no Loki", () => {
         assert.deepEqual(values("dev", { "observability.grafana.enabled": false }).grafana, { enabled: false });
-        assert.deepEqual(values("dev", { "observability.jaeger.enabled": false }).grafana.additionalDataSources, []);
+        const withoutJaeger = values("dev", { "observability.jaeger.enabled": false }).grafana.additionalDataSources;
+        assert.deepEqual(
+            withoutJaeger.map((d: { uid: string }) => d.uid),
+            ["loki"],
+        );
+        assert.equal(withoutJaeger[0].jsonData.derivedFields, undefined, "no link to a missing Jaeger");
+        const withoutLogs = values("dev", { "observability.logs.enabled": false }).grafana.additionalDataSources;
+        assert.deepEqual(
+            withoutLogs.map((d: { uid: string; jsonData?: unknown }) => [d.uid, d.jsonData]),
+            [["jaeger", undefined]],
+        );
     });
 
     it("sizes the retention by volume at 80% of the volume", () => {

@@ -66,6 +66,8 @@ export function knownPeers(catalog: AppCatalog, options: NetworkPolicyOptions): 
                 "grafana",
                 "prometheusOperator",
                 "kubeStateMetrics",
+                "loki",
+                "alloy",
             ] as const
         ).map((kind) => ({ kind }) as NetPeer),
         ...managedNamespaces(options).map((namespace): NetPeer => ({ kind: "namespace", namespace })),

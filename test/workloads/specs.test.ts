@@ -373,7 +373,12 @@ describe("workloads: postgres specs", () => {
 });
 
 describe("workloads: NetworkPolicies from the graph", () => {
-    const eks = clusterNetwork(clusterSchema.parse({ provider: "eks", eks: { region: "eu-west-1", vpcCidr: "10.20.0.0/16" } }));
+    const eks = clusterNetwork(
+        clusterSchema.parse({
+            provider: "eks",
+            eks: { region: "eu-west-1", deployerRoleArn: "arn:aws:iam::123456789012:role/deploy", vpcCidr: "10.20.0.0/16" },
+        }),
+    );
     const kind = clusterNetwork(clusterSchema.parse({ provider: "kind" }));
     const meshOn: NetworkPolicyOptions = {
         meshEnabled: true,

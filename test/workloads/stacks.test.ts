@@ -69,7 +69,8 @@ describe("workloads in the full program (runStack)", function () {
                 const policies = run
                     .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
                     .map((r) => ({ namespace: r.inputs.metadata.namespace, spec: r.inputs.spec }));
-                const options = networkPolicyOptions(config, clusterNetwork(config.cluster), backupTarget);
+                // Loki's bucket is in the same object storage as the backups.
+                const options = networkPolicyOptions(config, clusterNetwork(config.cluster), backupTarget, backupTarget);
                 const actual = allowedFlows(policies, catalog, options);
                 const expected = expectedFlows(allEdges(graph, options), options);
                 assert.deepEqual([...actual.ingress].sort(), [...expected.ingress].sort());

@@ -1,0 +1,3 @@
+export { TeamAccess } from "./teamAccess";
+export type { TeamAccessArgs } from "./teamAccess";
+export * from "./roleSpec";

@@ -1,0 +1,201 @@
+// Prints a kubeconfig for one team role on the local kind cluster, to try what the role may do:
+//   npm run -s role-kubeconfig -- viewer > viewer.kubeconfig
+//   kubectl --kubeconfig viewer.kubeconfig -n orders-apps get pods      # allowed
+//   kubectl --kubeconfig viewer.kubeconfig -n orders-apps get secrets   # Forbidden
+// Options: --stack <name> (default dev: its access.groups and kind cluster), --user <name>
+// (default <role>-demo), --hours <n> (certificate lifetime, default 8), --context <kubectl context>.
+//
+// The identity is a client certificate whose organization (O=) is the role's group, signed by the
+// cluster's CA through the CertificateSigningRequest API (signer kubernetes.io/kube-apiserver-client),
+// approved with your own admin kubeconfig. The private key never leaves this machine. Needs openssl
+// and kubectl on PATH; the dev stack must be up (`npm run up`).
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { groupOf, ROLE_DEFINITIONS, TEAM_ROLES, type TeamGroups, type TeamRole } from "../components/access";
+import { kindClusterName } from "../components/cluster/kindSpec";
+import { loadStackFileConfig } from "./lib/stackFile";
+
+/** Command-line name of a role: its ClusterRole without the prefix (viewer, operator, database-admin). */
+export const roleArg = (role: TeamRole): string => ROLE_DEFINITIONS[role].clusterRole.replace(/^orders-platform-/, "");
+export const ROLE_ARGS: Readonly<Record<string, TeamRole>> = Object.fromEntries(TEAM_ROLES.map((role) => [roleArg(role), role]));
+
+export interface Options {
+    role: TeamRole;
+    stack: string;
+    user?: string;
+    hours: number;
+    context?: string;
+}
+
+export const USAGE = `usage: npm run -s role-kubeconfig -- <${Object.keys(ROLE_ARGS).join("|")}> [--stack dev] [--user <name>] [--hours 8] [--context <kubectl context>]`;
+
+export function parseArgs(argv: string[]): Options {
+    const opts: Partial<Options> = { stack: "dev", hours: 8 };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
+            return v;
+        };
+        if (arg === "--stack") opts.stack = value();
+        else if (arg === "--user") opts.user = value();
+        else if (arg === "--context") opts.context = value();
+        else if (arg === "--hours") opts.hours = Number(value());
+        else if (!arg.startsWith("--") && opts.role === undefined) {
+            const role = ROLE_ARGS[arg];
+            if (!role) throw new Error(`unknown role "${arg}"; roles: ${Object.keys(ROLE_ARGS).join(", ")}\n${USAGE}`);
+            opts.role = role;
+        } else throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
+    }
+    if (!opts.role) throw new Error(`which role?\n${USAGE}`);
+    if (!Number.isInteger(opts.hours) || opts.hours! < 1 || opts.hours! > 24 * 7)
+        throw new Error(`--hours must be a whole number from 1 to 168`);
+    if (opts.user !== undefined && !/^[a-z0-9][a-z0-9.-]{0,62}$/.test(opts.user)) {
+        throw new Error(`--user "${opts.user}" must be lowercase letters, digits, dots and dashes`);
+    }
+    return opts as Options;
+}
+
+/** The certificate subject: the user as CN, the role's group as O (the API server reads groups from O). */
+export function certificateSubject(role: TeamRole, groups: TeamGroups, user: string): string {
+    const group = groupOf(role, groups);
+    // openssl -subj separates fields with "/" and takes "\" as escape; group names carry neither.
+    if (/[/\\]/.test(group) || /[/\\]/.test(user)) throw new Error(`"${user}" / "${group}" cannot be put in a certificate subject`);
+    return `/CN=${user}/O=${group}`;
+}
+
+export function csrName(role: TeamRole, user: string): string {
+    return `${ROLE_DEFINITIONS[role].clusterRole}-${user}`;
+}
+
+/** A CertificateSigningRequest for a client certificate the API server accepts. */
+export function csrManifest(name: string, csrPem: string, hours: number) {
+    return {
+        apiVersion: "certificates.k8s.io/v1",
+        kind: "CertificateSigningRequest",
+        metadata: { name, labels: { "app.kubernetes.io/part-of": "orders-platform", "orders-platform/purpose": "role-kubeconfig" } },
+        spec: {
+            request: Buffer.from(csrPem).toString("base64"),
+            signerName: "kubernetes.io/kube-apiserver-client",
+            expirationSeconds: hours * 3600,
+            usages: ["client auth"],
+        },
+    };
+}
+
+/** A kubeconfig with one cluster, one user (client certificate) and one context. */
+export function roleKubeconfig(args: {
+    clusterName: string;
+    server: string;
+    certificateAuthorityData: string;
+    user: string;
+    role: TeamRole;
+    certificateData: string;
+    keyPem: string;
+}): string {
+    const userName = `${args.user}@${args.clusterName}`;
+    const contextName = `${roleArg(args.role)}@${args.clusterName}`;
+    return JSON.stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [
+                { name: args.clusterName, cluster: { server: args.server, "certificate-authority-data": args.certificateAuthorityData } },
+            ],
+            users: [
+                {
+                    name: userName,
+                    user: {
+                        "client-certificate-data": args.certificateData,
+                        "client-key-data": Buffer.from(args.keyPem).toString("base64"),
+                    },
+                },
+            ],
+            contexts: [
+                {
+                    name: contextName,
+                    context: { cluster: args.clusterName, user: userName, namespace: ROLE_DEFINITIONS[args.role].namespace },
+                },
+            ],
+            "current-context": contextName,
+        },
+        null,
+        2,
+    );
+}
+
+/** A new P-256 key and a CSR for it (openssl; the key stays in a private temporary directory). */
+export function createKeyAndCsr(subject: string): { keyPem: string; csrPem: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "role-kubeconfig-"));
+    try {
+        const keyFile = path.join(dir, "key.pem");
+        execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", keyFile], { stdio: "pipe" });
+        const csrPem = execFileSync("openssl", ["req", "-new", "-key", keyFile, "-subj", subject], { encoding: "utf8", stdio: "pipe" });
+        return { keyPem: fs.readFileSync(keyFile, "utf8"), csrPem };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+function kubectl(context: string, args: string[], input?: string): string {
+    return execFileSync("kubectl", ["--context", context, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+async function main(argv: string[]): Promise<void> {
+    const opts = parseArgs(argv);
+    const config = loadStackFileConfig(opts.stack);
+    if (config.cluster.provider !== "kind") {
+        throw new Error(
+            `stack "${opts.stack}" runs on ${config.cluster.provider}; on EKS and GKE people get their groups from IAM or Google (README, "Team access")`,
+        );
+    }
+    const clusterName = kindClusterName(config.environment, config.cluster.kind!);
+    const context = opts.context ?? `kind-${clusterName}`;
+    const user = opts.user ?? `${roleArg(opts.role)}-demo`;
+    const { keyPem, csrPem } = createKeyAndCsr(certificateSubject(opts.role, config.access.groups, user));
+
+    const name = csrName(opts.role, user);
+    kubectl(context, ["delete", "csr", name, "--ignore-not-found"]);
+    kubectl(context, ["create", "-f", "-"], JSON.stringify(csrManifest(name, csrPem, opts.hours)));
+    try {
+        kubectl(context, ["certificate", "approve", name]);
+        let certificateData = "";
+        for (let attempt = 0; attempt < 30 && !certificateData; attempt++) {
+            certificateData = kubectl(context, ["get", "csr", name, "-o", "jsonpath={.status.certificate}"]).trim();
+            if (!certificateData) await new Promise((r) => setTimeout(r, 500));
+        }
+        if (!certificateData)
+            throw new Error(`the cluster did not sign ${name} within 15 s (kubectl --context ${context} describe csr ${name})`);
+        const admin = JSON.parse(kubectl(context, ["config", "view", "--raw", "--minify", "-o", "json"])) as {
+            clusters: Array<{ cluster: { server: string; "certificate-authority-data": string } }>;
+        };
+        process.stdout.write(
+            roleKubeconfig({
+                clusterName,
+                server: admin.clusters[0].cluster.server,
+                certificateAuthorityData: admin.clusters[0].cluster["certificate-authority-data"],
+                user,
+                role: opts.role,
+                certificateData,
+                keyPem,
+            }) + "\n",
+        );
+        process.stderr.write(
+            `kubeconfig for ${user} in group ${groupOf(opts.role, config.access.groups)} (role ${ROLE_DEFINITIONS[opts.role].clusterRole}: ` +
+                `${ROLE_DEFINITIONS[opts.role].description}), valid ${opts.hours} h\n`,
+        );
+    } finally {
+        // The signed certificate is in the kubeconfig; the request object has done its work.
+        kubectl(context, ["delete", "csr", name, "--ignore-not-found"]);
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).catch((err: Error & { stderr?: Buffer | string }) => {
+        process.stderr.write(`error: ${err.message}${err.stderr ? `\n${String(err.stderr).trim()}` : ""}\n`);
+        process.exitCode = 1;
+    });
+}

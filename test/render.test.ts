@@ -1,0 +1,229 @@
+// GitOps render: the program's render mode under mocks (the option wiring), and the pure parts of
+// scripts/render.ts. The real render (engine, provider writing files) is test/engine/render.engine.ts.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ConfigError, parseStackConfig, RENDER_DIR_ENV, renderMode } from "../components/config";
+import {
+    clearRenderDirectory,
+    missingManifests,
+    parseRenderArgs,
+    renderedFileName,
+    renderedFiles,
+    renderStack,
+    renderStackSettings,
+} from "../scripts/render";
+import { appCatalog, kubernetesObjects, type ProgramRun, rawStackConfig, runStack } from "./harness";
+
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+const IMAGES = {
+    "apps.users.image": `123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/users:1.1.0@${digest("a")}`,
+    "apps.orders.image": `123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/orders:1.0.0@${digest("b")}`,
+};
+
+async function runRendered(stack: string, overrides: Record<string, unknown>, dir: string): Promise<ProgramRun<Record<string, unknown>>> {
+    const previous = process.env[RENDER_DIR_ENV];
+    process.env[RENDER_DIR_ENV] = dir;
+    try {
+        return await runStack(stack, overrides);
+    } finally {
+        if (previous === undefined) delete process.env[RENDER_DIR_ENV];
+        else process.env[RENDER_DIR_ENV] = previous;
+    }
+}
+
+const cloudResources = (run: ProgramRun) => run.resources.filter((r) => /^(aws|gcp|command|docker)/.test(r.type));
+
+describe("render mode: the program under mocks", function () {
+    this.timeout(120_000);
+    const dir = path.join(os.tmpdir(), "orders-render-mock");
+    let staging: ProgramRun<Record<string, unknown>>;
+    let dev: ProgramRun<Record<string, unknown>>;
+    before(async () => {
+        staging = await runRendered("staging", IMAGES, dir);
+        dev = await runRendered("dev", IMAGES, dir);
+    });
+
+    it("creates one Kubernetes provider, in render mode to the directory, with no cluster connection", () => {
+        for (const run of [staging, dev]) {
+            const providers = run.byType("pulumi:providers:kubernetes");
+            assert.deepEqual(
+                providers.map((p) => p.name),
+                ["cluster-render"],
+            );
+            assert.equal(providers[0].inputs.renderYamlToDirectory, dir);
+            assert.equal(providers[0].inputs.alwaysRender, "true");
+            assert.equal(providers[0].inputs.kubeconfig, undefined, "render mode refuses a kubeconfig");
+        }
+    });
+
+    it("every Kubernetes object and chart goes through the render provider", () => {
+        for (const run of [staging, dev]) {
+            const rendered = [...kubernetesObjects(run.resources), ...run.byType("kubernetes:helm.sh/v4:Chart")];
+            assert.ok(rendered.length > 30, `${rendered.length} objects`);
+            for (const r of rendered) assert.match(r.provider ?? "", /::cluster-render::/, r.urn);
+        }
+    });
+
+    it("creates no cloud resource, cluster, registry or image build", () => {
+        for (const run of [staging, dev])
+            assert.deepEqual(
+                cloudResources(run).map((r) => r.type),
+                [],
+            );
+    });
+
+    it("deploys the images given by digest", () => {
+        const images = staging
+            .byType("kubernetes:apps/v1:Deployment")
+            .flatMap((d) => d.inputs.spec.template.spec.containers.map((c: { image: string }) => c.image))
+            .filter((i: string) => /\/(users|orders):/.test(i))
+            .sort();
+        assert.deepEqual(images, [IMAGES["apps.orders.image"], IMAGES["apps.users.image"]]);
+    });
+
+    it("EKS: renders the gp3 StorageClass the volumes name, and says what stays with `pulumi up`", () => {
+        const sc = staging.get("kubernetes:storage.k8s.io/v1:StorageClass", "cluster-gp3");
+        assert.equal(sc.inputs.provisioner, "ebs.csi.aws.com");
+        const claims = staging
+            .byType("kubernetes:apps/v1:StatefulSet")
+            .flatMap((s) => s.inputs.spec.volumeClaimTemplates ?? [])
+            .map((c: { spec: { storageClassName: string } }) => c.spec.storageClassName);
+        assert.ok(claims.length > 0 && claims.every((c: string) => c === "gp3"), JSON.stringify(claims));
+        assert.equal(
+            staging.warnings.filter((w) => /^render mode: no EKS resources are created/.test(w)).length,
+            1,
+            staging.warnings.join("\n"),
+        );
+        assert.deepEqual(
+            dev.warnings.filter((w) => /^render mode/.test(w)),
+            [],
+        );
+    });
+});
+
+describe("render mode: config", () => {
+    it("is switched on by an absolute directory in ORDERS_RENDER_DIR", () => {
+        assert.equal(renderMode({}), undefined);
+        assert.equal(renderMode({ [RENDER_DIR_ENV]: " " }), undefined);
+        assert.deepEqual(renderMode({ [RENDER_DIR_ENV]: "/tmp/out" }), { directory: "/tmp/out" });
+        assert.throws(() => renderMode({ [RENDER_DIR_ENV]: "out" }), /ORDERS_RENDER_DIR=out: must be an absolute directory/);
+    });
+
+    it("needs every image by digest, the canary's too: nothing is built", () => {
+        try {
+            parseStackConfig(rawStackConfig("prod"), "prod", appCatalog, { render: true });
+            assert.fail("expected a ConfigError");
+        } catch (err) {
+            assert.ok(err instanceof ConfigError, String(err));
+            assert.deepEqual(
+                err.problems.map((p) => p.split(" = ")[0]),
+                ["orders-platform:apps.users.image", "orders-platform:apps.users.canary.image", "orders-platform:apps.orders.image"],
+            );
+            assert.match(err.problems[0], /is required when rendering manifests \(nothing is built\)/);
+        }
+        assert.doesNotThrow(() => parseStackConfig(rawStackConfig("staging", IMAGES), "staging", appCatalog, { render: true }));
+    });
+});
+
+describe("render script", () => {
+    it("parses its arguments", () => {
+        assert.deepEqual(parseRenderArgs(["--stack", "prod", "--out", "out/prod"]), { stack: "prod", out: "out/prod", policy: true });
+        assert.deepEqual(parseRenderArgs(["--stack", "dev", "--out", "o", "--no-policy", "--state-dir", "s"]), {
+            stack: "dev",
+            out: "o",
+            policy: false,
+            stateDir: "s",
+        });
+        assert.throws(() => parseRenderArgs(["--stack", "dev"]), /usage: npm run render -- --stack <name> --out <dir>/);
+        assert.throws(() => parseRenderArgs(["--stack", "dev", "--out"]), /--out needs a value/);
+    });
+
+    it("fails on config before running anything", async () => {
+        await assert.rejects(renderStack("prod", path.join(os.tmpdir(), "never-written")), (err: unknown) => {
+            assert.ok(err instanceof Error && err.name === "ConfigError", String(err));
+            assert.match(err.message, /orders-platform:apps\.users\.image = \(not set\): is required when rendering manifests/);
+            return true;
+        });
+        assert.equal(fs.existsSync(path.join(os.tmpdir(), "never-written")), false);
+    });
+
+    it("names files like the provider: <apiVersion>-<kind>-<namespace|default>-<name>.yaml", () => {
+        assert.equal(
+            renderedFileName({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "users", namespace: "orders-apps" } }),
+            "apps_v1-deployment-orders-apps-users.yaml",
+        );
+        assert.equal(
+            renderedFileName({
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "ClusterRole",
+                metadata: { name: "orders-platform-viewer" },
+            }),
+            "rbac.authorization.k8s.io_v1-clusterrole-default-orders-platform-viewer.yaml",
+        );
+    });
+
+    it("clears only the provider's sub-directories of an earlier render, and lists what is there", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
+        try {
+            fs.mkdirSync(path.join(out, "1-manifest"));
+            fs.writeFileSync(path.join(out, "1-manifest", "v1-namespace-default-gone.yaml"), "");
+            fs.writeFileSync(path.join(out, "kustomization.yaml"), "resources: []\n");
+            clearRenderDirectory(out);
+            assert.deepEqual(fs.readdirSync(out), ["kustomization.yaml"]);
+            fs.mkdirSync(path.join(out, "0-crd"));
+            fs.mkdirSync(path.join(out, "1-manifest"));
+            fs.writeFileSync(path.join(out, "1-manifest", "v1-secret-orders-data-x.yaml"), "");
+            fs.writeFileSync(path.join(out, "0-crd", "apiextensions.k8s.io_v1-customresourcedefinition-default-x.yaml"), "");
+            assert.deepEqual(renderedFiles(out), [
+                "0-crd/apiextensions.k8s.io_v1-customresourcedefinition-default-x.yaml",
+                "1-manifest/v1-secret-orders-data-x.yaml",
+            ]);
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+    });
+
+    it("finds the stack's objects that have no manifest (a provider without alwaysRender skips unchanged ones)", () => {
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-out-"));
+        try {
+            fs.mkdirSync(path.join(out, "1-manifest"));
+            fs.writeFileSync(path.join(out, "1-manifest", "v1-namespace-default-orders-apps.yaml"), "");
+            const deployment = {
+                resources: [
+                    { type: "pulumi:providers:kubernetes", custom: true, outputs: {} },
+                    { type: "kubernetes:helm.sh/v4:Chart", custom: false, outputs: {} },
+                    {
+                        type: "kubernetes:core/v1:Namespace",
+                        custom: true,
+                        outputs: { apiVersion: "v1", kind: "Namespace", metadata: { name: "orders-apps" } },
+                    },
+                    {
+                        type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+                        custom: true,
+                        outputs: {
+                            apiVersion: "apiextensions.k8s.io/v1",
+                            kind: "CustomResourceDefinition",
+                            metadata: { name: "gateways.networking.istio.io" },
+                        },
+                    },
+                    { type: "random:index/randomPassword:RandomPassword", custom: true, outputs: { result: "x" } },
+                ],
+            };
+            assert.deepEqual(missingManifests(deployment, out), [
+                "0-crd/apiextensions.k8s.io_v1-customresourcedefinition-default-gateways.networking.istio.io.yaml",
+            ]);
+        } finally {
+            fs.rmSync(out, { recursive: true, force: true });
+        }
+    });
+
+    it("writes the stack file's config for the render stack and keeps its encryption salt", () => {
+        const config = { "orders-platform:environment": "dev", "orders-platform:cluster": { provider: "kind" } };
+        const first = renderStackSettings(config, undefined);
+        assert.doesNotMatch(first, /encryptionsalt/);
+        const second = renderStackSettings(config, "encryptionsalt: v1:abc:def\nconfig: {}\n");
+        assert.match(second, /^encryptionsalt: v1:abc:def\nconfig:\n {2}orders-platform:environment: dev\n/);
+    });
+});
