@@ -138,7 +138,7 @@ describe("shipped stacks under mocks", function () {
         assert.equal((dev.outputs.devAuth as { algorithm: string }).algorithm, "ES256");
         for (const label of ["staging", "prod", "staging on GKE"]) {
             const run = runs.get(label)!;
-            assert.equal(run.outputs.devAuth, undefined, label);
+            assert.equal(run.outputs.devAuth, null, label);
             assert.equal(run.byType("tls:index/privateKey:PrivateKey").length, 0, label);
             const rule = run.find((r) => r.inputs.kind === "RequestAuthentication")[0].inputs.spec.jwtRules[0];
             assert.match(rule.jwksUri, /^https:\/\/auth\.(staging\.)?example\.com\/\.well-known\/jwks\.json$/, label);

@@ -796,6 +796,10 @@ describe("GitHub workflows", () => {
             assert.match(s, /\{userId: \$userId, items: \[\{sku: "E2E-1", quantity: 2, unitPriceCents: 1299\}\]\}/);
             assert.match(s, /\{email: \$email, name: "E2E"\}/);
             assert.match(s, /set -euo pipefail/);
+            // Authenticated like any client: a token from the dev stack's own issuer; anonymous is refused.
+            assert.match(s, /npm run --silent token -- --stack dev --user/);
+            assert.match(s, /"\$\{auth\[@\]\}"/);
+            assert.match(s, /without a token/);
             assert.equal(steps[down].if, "always()", "tear down even when the smoke test fails");
         });
     });

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { CHARTS } from "../../components/versions";
 import { PROJECT_DIR } from "../../scripts/lib/stackFile";
+import { compareVersions } from "../../scripts/check-deps";
 import { RENDER_SUBDIRS, renderedPath, renderStack, type RenderResult } from "../../scripts/render";
 import type { ObjectIdentity, ProgramObjects } from "./programObjects";
 import { assembleStandInCharts } from "./standInCharts";
@@ -35,6 +36,14 @@ function renderConfig(chartsDir: string): Record<string, unknown> {
 }
 
 const expectedPath = renderedPath;
+
+/** Version of the Kubernetes provider the engine toolchain built (scripts/engine: versions.env), if any. */
+function harnessProviderVersion(): string | undefined {
+    const root = process.env.ORDERS_ENGINE_ROOT;
+    const file = root && path.join(root, "versions.env");
+    if (!file || !fs.existsSync(file)) return undefined;
+    return /^(?:ENGINE_)?K8S_PROVIDER_VERSION=(\S+)$/m.exec(fs.readFileSync(file, "utf8"))?.[1];
+}
 
 describe("render (real engine)", function () {
     this.timeout(30 * 60_000);
@@ -101,7 +110,14 @@ describe("render (real engine)", function () {
         assert.ok(first.secrets.length > 0, "the database and Grafana Secrets are rendered (and reported)");
     });
 
-    it("a second render into the same directory writes the same files with the same passwords", async () => {
+    it("a second render into the same directory writes the same files with the same passwords", async function () {
+        // The harness's provider plugin is built from the newest source the Go proxy serves; render
+        // mode rewrites unchanged objects only from 4.26 on (alwaysRender). The locked SDK's plugin has it.
+        const provider = harnessProviderVersion();
+        if (provider && compareVersions(provider, "4.26.0") < 0) {
+            process.stdout.write(`      | skipped: the harness's Kubernetes provider is ${provider}; alwaysRender needs 4.26 or newer\n`);
+            this.skip();
+        }
         const secretsBefore = Object.fromEntries(first.secrets.map((f) => [f, fs.readFileSync(path.join(out, f), "utf8")]));
         const second = await renderStack(STACK, out, { stateDir: path.join(work, "state"), config });
         assert.deepEqual(second.files, first.files);
