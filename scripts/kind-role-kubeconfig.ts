@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { groupOf, ROLE_DEFINITIONS, TEAM_ROLES, type TeamGroups, type TeamRole } from "../components/access";
 import { kindClusterName } from "../components/cluster/kindSpec";
+import { parseCommandLine } from "./lib/cliArgs";
 import { loadStackFileConfig } from "./lib/stackFile";
 
 /** Command-line name of a role: its ClusterRole without the prefix (viewer, operator, database-admin). */
@@ -32,23 +33,24 @@ export interface Options {
 export const USAGE = `usage: npm run -s role-kubeconfig -- <${Object.keys(ROLE_ARGS).join("|")}> [--stack dev] [--user <name>] [--hours 8] [--context <kubectl context>]`;
 
 export function parseArgs(argv: string[]): Options {
-    const opts: Partial<Options> = { stack: "dev", hours: 8 };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") opts.stack = value();
-        else if (arg === "--user") opts.user = value();
-        else if (arg === "--context") opts.context = value();
-        else if (arg === "--hours") opts.hours = Number(value());
-        else if (!arg.startsWith("--") && opts.role === undefined) {
-            const role = ROLE_ARGS[arg];
-            if (!role) throw new Error(`unknown role "${arg}"; roles: ${Object.keys(ROLE_ARGS).join(", ")}\n${USAGE}`);
-            opts.role = role;
-        } else throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
+    const { values, positionals } = parseCommandLine(
+        argv,
+        {
+            stack: { type: "string", default: "dev" },
+            user: { type: "string" },
+            hours: { type: "string", default: "8" },
+            context: { type: "string" },
+        },
+        USAGE,
+    );
+    if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"\n${USAGE}`);
+    const opts: Partial<Options> = { stack: values.stack, hours: Number(values.hours) };
+    if (values.user !== undefined) opts.user = values.user;
+    if (values.context !== undefined) opts.context = values.context;
+    if (positionals.length === 1) {
+        const role = ROLE_ARGS[positionals[0]];
+        if (!role) throw new Error(`unknown role "${positionals[0]}"; roles: ${Object.keys(ROLE_ARGS).join(", ")}\n${USAGE}`);
+        opts.role = role;
     }
     if (!opts.role) throw new Error(`which role?\n${USAGE}`);
     if (!Number.isInteger(opts.hours) || opts.hours! < 1 || opts.hours! > 24 * 7)

@@ -15,6 +15,7 @@ import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { parse, stringify } from "yaml";
 import { RENDER_DIR_ENV } from "../components/config/load";
 import { resolvePulumiCli, type PulumiCli } from "./lib/pulumiCli";
+import { parseCommandLine } from "./lib/cliArgs";
 import { applyConfigOverrides, loadStackFileConfig, PROJECT_DIR, readStackFile } from "./lib/stackFile";
 
 export const PROJECT = "orders-platform";
@@ -182,20 +183,14 @@ export interface CliArgs {
 export const USAGE = "usage: npm run render -- --stack <name> --out <dir> [--no-policy] [--state-dir <dir>]";
 
 export function parseRenderArgs(argv: string[]): CliArgs {
-    const args: Partial<CliArgs> = { policy: true };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined || v.startsWith("--")) throw new Error(`${arg} needs a value\n${USAGE}`);
-            return v;
-        };
-        if (arg === "--stack") args.stack = value();
-        else if (arg === "--out") args.out = value();
-        else if (arg === "--state-dir") args.stateDir = value();
-        else if (arg === "--no-policy") args.policy = false;
-        else throw new Error(`unexpected argument "${arg}"\n${USAGE}`);
-    }
+    const { values, positionals } = parseCommandLine(
+        argv,
+        { stack: { type: "string" }, out: { type: "string" }, "state-dir": { type: "string" }, "no-policy": { type: "boolean" } },
+        USAGE,
+    );
+    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+    const args: Partial<CliArgs> = { stack: values.stack, out: values.out, policy: !values["no-policy"] };
+    if (values["state-dir"] !== undefined) args.stateDir = values["state-dir"];
     if (!args.stack || !args.out) throw new Error(USAGE);
     return args as CliArgs;
 }

@@ -137,7 +137,7 @@ describe("render script", () => {
             stateDir: "s",
         });
         assert.throws(() => parseRenderArgs(["--stack", "dev"]), /usage: npm run render -- --stack <name> --out <dir>/);
-        assert.throws(() => parseRenderArgs(["--stack", "dev", "--out"]), /--out needs a value/);
+        assert.throws(() => parseRenderArgs(["--stack", "dev", "--out"]), /Option '--out <value>' argument missing\nusage: npm run render/);
     });
 
     it("fails on config before running anything", async () => {

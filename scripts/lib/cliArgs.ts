@@ -1,0 +1,13 @@
+// Command-line parsing of the scripts: node:util's parseArgs (strict), with the script's usage
+// text appended to every error.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export function parseCommandLine<O extends Options>(argv: string[], options: O, usage: string) {
+    try {
+        return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    } catch (err) {
+        throw new Error(`${(err as Error).message}\n${usage}`, { cause: err });
+    }
+}
