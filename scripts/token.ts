@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { JWK } from "jose" with { "resolution-mode": "import" };
 import { PulumiCliMissingError, resolvePulumiCli } from "./lib/pulumiCli";
+import { parseCommandLine } from "./lib/cliArgs";
 import { mintToken as mintStackToken, readStackSigningKey, StackSigningKeyError } from "./lib/stackSigningKey";
 
 export const DEV_ISSUER = "orders-platform-dev";
@@ -107,25 +108,31 @@ async function stackTokens(
 }
 
 async function main(argv: string[]): Promise<void> {
-    const subs: string[] = [];
-    let admin = false;
-    let canary = false;
-    let ttlSeconds = 3600;
-    let keyDir = DEFAULT_KEY_DIR;
-    let printEnv = false;
-    let stack: string | undefined;
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        const value = () => argv[++i] ?? usage();
-        if (arg === "--sub" || arg === "--user") subs.push(value());
-        else if (arg === "--admin") admin = true;
-        else if (arg === "--canary") canary = true;
-        else if (arg === "--ttl") ttlSeconds = Number(value());
-        else if (arg === "--key-dir") keyDir = path.resolve(value());
-        else if (arg === "--stack") stack = value();
-        else if (arg === "--env") printEnv = true;
-        else usage();
+    let values, positionals;
+    try {
+        ({ values, positionals } = parseCommandLine(
+            argv,
+            {
+                sub: { type: "string", multiple: true, default: [] },
+                user: { type: "string", multiple: true, default: [] },
+                admin: { type: "boolean", default: false },
+                canary: { type: "boolean", default: false },
+                ttl: { type: "string", default: "3600" },
+                "key-dir": { type: "string", default: DEFAULT_KEY_DIR },
+                stack: { type: "string" },
+                env: { type: "boolean", default: false },
+            },
+            USAGE,
+        ));
+    } catch (err) {
+        console.error((err as Error).message);
+        process.exit(2);
     }
+    if (positionals.length > 0) usage();
+    const subs = [...values.sub, ...values.user];
+    const { admin, canary, stack, env: printEnv } = values;
+    const ttlSeconds = Number(values.ttl);
+    const keyDir = path.resolve(values["key-dir"]);
     if (!printEnv && (subs.length === 0 || !Number.isInteger(ttlSeconds) || ttlSeconds < 1)) usage();
     if (stack !== undefined) {
         if (printEnv) usage();
