@@ -73,9 +73,11 @@ export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<
         log.warn(`rollback: ${target.app} canary ${target.canaryVersion} -> weight 0, stable ${target.stableVersion} takes all traffic`);
         try {
             if (promoting) {
-                // Undo a half-applied promotion: stable version back, canary entry back at weight 0.
+                // Undo a half-applied promotion: stable version (and image) back, canary entry back at weight 0.
                 await driver.setConfig(appKey(target.app, "version"), target.stableVersion);
+                if (target.stableImage !== undefined) await driver.setConfig(appKey(target.app, "image"), target.stableImage);
                 await driver.setConfig(appKey(target.app, "canary.version"), target.canaryVersion);
+                if (target.canaryImage !== undefined) await driver.setConfig(appKey(target.app, "canary.image"), target.canaryImage);
                 if (target.canaryReplicas !== undefined)
                     await driver.setConfig(appKey(target.app, "canary.replicas"), String(target.canaryReplicas));
             }
@@ -165,6 +167,8 @@ export async function runCanary(opts: CanaryOptions, deps: CanaryDeps): Promise<
     try {
         promoting = true;
         await driver.setConfig(appKey(target.app, "version"), target.canaryVersion);
+        // The digest that was analysed is the one promoted; nothing is rebuilt.
+        if (target.canaryImage !== undefined) await driver.setConfig(appKey(target.app, "image"), target.canaryImage);
         await driver.removeConfig(appKey(target.app, "canary"));
         await up(`canary ${target.app} ${target.canaryVersion}: promote`);
     } catch (err) {

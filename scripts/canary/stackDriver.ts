@@ -32,6 +32,10 @@ export interface CanaryTarget {
     currentWeight: number;
     /** canary.replicas as configured, restored if a promotion has to be undone. */
     canaryReplicas?: number;
+    /** `image` (by digest) of the stable version, when the stack deploys given images. */
+    stableImage?: string;
+    /** `canary.image`: becomes `image` on promotion, so the promoted digest is the tested one. */
+    canaryImage?: string;
 }
 
 export class StackConfigError extends Error {
@@ -71,11 +75,21 @@ export function resolveCanaryTarget(apps: unknown, app: string, stack: string): 
         );
     }
     const replicas = canary.replicas === undefined ? undefined : Number(canary.replicas);
+    const stableImage = typeof entry.image === "string" && entry.image !== "" ? entry.image : undefined;
+    const canaryImage = typeof canary.image === "string" && canary.image !== "" ? canary.image : undefined;
+    if (stableImage !== undefined && canaryImage === undefined) {
+        // Promotion would pair the canary version with the stable digest, which the config refuses.
+        throw new StackConfigError(
+            `${appKey(app, "image")} is set but ${appKey(app, "canary.image")} is not; give the canary ${canary.version} by digest too`,
+        );
+    }
     return {
         app,
         stableVersion,
         canaryVersion: canary.version,
         currentWeight: weight,
         canaryReplicas: replicas !== undefined && Number.isInteger(replicas) ? replicas : undefined,
+        stableImage,
+        canaryImage,
     };
 }

@@ -318,6 +318,53 @@ describe("canary run", () => {
         assert.deepEqual(driver.apps.users, { version: "1.0.0", replicas: 3, canary: { version: "1.1.0", replicas: "1", weight: "0" } });
     });
 
+    describe("a stack that deploys given images (by digest)", () => {
+        const digest = (c: string) => `sha256:${c.repeat(64)}`;
+        const STABLE_IMAGE = `registry.example/users:1.0.0@${digest("a")}`;
+        const CANARY_IMAGE = `registry.example/users:1.1.0@${digest("b")}`;
+        beforeEach(() => {
+            driver = recordingDriver("prod", {
+                ...prodApps(),
+                users: {
+                    version: "1.0.0",
+                    image: STABLE_IMAGE,
+                    replicas: 3,
+                    canary: { version: "1.1.0", image: CANARY_IMAGE, weight: 10 },
+                },
+            });
+        });
+
+        it("promotes the analysed digest: image = canary.image with the version, nothing to build", async () => {
+            prom = await startFakePrometheus({ errorRate: "0", p99: "0.1" });
+            const result = await run(options(prom.url, ["--steps", "100"]));
+
+            assert.equal(result.outcome, "promoted");
+            assert.deepEqual(driver.calls.slice(-4), [
+                "set orders-platform:apps.users.version=1.1.0",
+                `set orders-platform:apps.users.image=${CANARY_IMAGE}`,
+                "rm orders-platform:apps.users.canary",
+                "up canary users 1.1.0: promote",
+            ]);
+            assert.deepEqual(driver.apps.users, { version: "1.1.0", image: CANARY_IMAGE, replicas: 3 });
+        });
+
+        it("a failed promotion puts both digests back", async () => {
+            prom = await startFakePrometheus({ errorRate: "0", p99: "0.1" });
+            driver.beforeUp = (_n, message) => {
+                if (message.endsWith("promote")) throw new Error("EKS API timeout");
+            };
+            const result = await run(options(prom.url, ["--steps", "100"]));
+
+            assert.equal(result.outcome, "rolled-back");
+            assert.deepEqual(driver.apps.users, {
+                version: "1.0.0",
+                image: STABLE_IMAGE,
+                replicas: 3,
+                canary: { version: "1.1.0", image: CANARY_IMAGE, weight: "0" },
+            });
+        });
+    });
+
     it("exits 3 with a manual fix when the rollback itself fails", async () => {
         prom = await startFakePrometheus({ errorRate: "0.5", p99: "0.1" });
         driver.beforeUp = (_n, message) => {

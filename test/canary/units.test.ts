@@ -157,6 +157,8 @@ describe("canary stack config checks", () => {
             canaryVersion: "1.1.0",
             currentWeight: 10,
             canaryReplicas: 1,
+            stableImage: undefined,
+            canaryImage: undefined,
         });
         // `pulumi config set --path` stores strings.
         const apps = { users: { version: "1.0.0", canary: { version: "2.0.0", weight: "25" } } };
@@ -173,6 +175,11 @@ describe("canary stack config checks", () => {
                 { users: { version: "1.0.0", canary: { version: "1.1.0", weight: 101 } } },
                 "users",
                 /canary\.weight = 101 is not a whole number/,
+            ],
+            [
+                { users: { version: "1.0.0", image: "r.example/users:1.0.0@sha256:" + "a".repeat(64), canary: { version: "1.1.0" } } },
+                "users",
+                /apps\.users\.image is set but orders-platform:apps\.users\.canary\.image is not; give the canary 1\.1\.0 by digest too/,
             ],
         ];
         for (const [apps, app, message] of cases) {
