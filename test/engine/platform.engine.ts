@@ -314,6 +314,22 @@ describe("the real program through the real engine (kwok cluster)", function () 
         const users = JSON.parse(apps.value ?? JSON.stringify(apps.objectValue ?? apps)).users ?? apps.objectValue?.users;
         assert.equal(users.version, USERS_CANARY, "the canary version is the stable version now");
         assert.equal(users.canary, undefined, "the canary is gone");
+        assert.equal(users.image, promotedImage("users", USERS_CANARY), "the analysed digest is the stable image now");
+        const running = kubectl([
+            "-n",
+            "orders-apps",
+            "get",
+            "deployment",
+            "users",
+            "-o",
+            'jsonpath={.spec.template.spec.containers[?(@.name=="users")].image}',
+        ]);
+        assert.equal(running.stdout.trim(), promotedImage("users", USERS_CANARY), "the stable Deployment runs the promoted digest");
+        assert.equal(
+            kubectl(["-n", "orders-apps", "get", "deployment", "users-canary", "--ignore-not-found", "-o", "name"]).stdout.trim(),
+            "",
+            "the canary Deployment is gone",
+        );
         note(
             `canary: ${r.output
                 .split("\n")
