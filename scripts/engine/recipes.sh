@@ -40,7 +40,11 @@ build_kubernetes() { # <output dir>
     local st="$ENGINE_CACHE/staging/kubernetes" src
     rm -rf "$st" && mkdir -p "$st" && cp "$m/kubernetes/go.mod" "$m/kubernetes/go.sum" "$m/kubernetes/main.go" "$st/"
     cd "$st"
-    src="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
+    # `go list -m` names no directory until the module is in the module cache (a fresh machine).
+    go mod download github.com/pulumi/pulumi-kubernetes/provider/v4
+    src="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)"
+    [ -n "$src" ] || { echo "github.com/pulumi/pulumi-kubernetes/provider/v4: no module directory after go mod download" >&2; return 1; }
+    src="$src/cmd/pulumi-resource-kubernetes"
     node -e '
         const fs = require("fs"), [src, dst, ver] = process.argv.slice(1);
         const s = JSON.parse(fs.readFileSync(src + "/schema.json", "utf8"));
@@ -48,7 +52,7 @@ build_kubernetes() { # <output dir>
         fs.writeFileSync(dst + "/schema-embed.json", JSON.stringify(s));
         const t = JSON.parse(fs.readFileSync(src + "/terraform-mapping.json", "utf8"));
         fs.writeFileSync(dst + "/terraform-mapping-embed.json", JSON.stringify(t));' \
-        "$src" "$st" "$ENGINE_K8S_PROVIDER_VERSION"
+        "$src" "$st" "$ENGINE_K8S_PROVIDER_VERSION" || return 1
     go build -trimpath -o "$o/pulumi-resource-kubernetes" \
         -ldflags "$ENGINE_LDSTRIP -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$ENGINE_K8S_PROVIDER_VERSION" .
 }
