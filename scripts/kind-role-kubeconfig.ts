@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { groupOf, ROLE_DEFINITIONS, TEAM_ROLES, type TeamGroups, type TeamRole } from "../components/access";
 import { kindClusterName } from "../components/cluster/kindSpec";
+import { singleContextKubeconfig } from "../components/cluster/kubeconfigSpec";
 import { parseCommandLine } from "./lib/cliArgs";
 import { loadStackFileConfig } from "./lib/stackFile";
 
@@ -42,8 +43,8 @@ export function parseArgs(argv: string[]): Options {
             context: { type: "string" },
         },
         USAGE,
+        1,
     );
-    if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}"\n${USAGE}`);
     const opts: Partial<Options> = { stack: values.stack, hours: Number(values.hours) };
     if (values.user !== undefined) opts.user = values.user;
     if (values.context !== undefined) opts.context = values.context;
@@ -99,34 +100,17 @@ export function roleKubeconfig(args: {
     keyPem: string;
 }): string {
     const userName = `${args.user}@${args.clusterName}`;
-    const contextName = `${roleArg(args.role)}@${args.clusterName}`;
-    return JSON.stringify(
-        {
-            apiVersion: "v1",
-            kind: "Config",
-            clusters: [
-                { name: args.clusterName, cluster: { server: args.server, "certificate-authority-data": args.certificateAuthorityData } },
-            ],
-            users: [
-                {
-                    name: userName,
-                    user: {
-                        "client-certificate-data": args.certificateData,
-                        "client-key-data": Buffer.from(args.keyPem).toString("base64"),
-                    },
-                },
-            ],
-            contexts: [
-                {
-                    name: contextName,
-                    context: { cluster: args.clusterName, user: userName, namespace: ROLE_DEFINITIONS[args.role].namespace },
-                },
-            ],
-            "current-context": contextName,
+    return singleContextKubeconfig({
+        cluster: { name: args.clusterName, server: args.server, certificateAuthorityData: args.certificateAuthorityData },
+        user: {
+            name: userName,
+            credentials: {
+                "client-certificate-data": args.certificateData,
+                "client-key-data": Buffer.from(args.keyPem).toString("base64"),
+            },
         },
-        null,
-        2,
-    );
+        context: { name: `${roleArg(args.role)}@${args.clusterName}`, namespace: ROLE_DEFINITIONS[args.role].namespace },
+    });
 }
 
 /** A new P-256 key and a CSR for it (openssl; the key stays in a private temporary directory). */

@@ -183,12 +183,11 @@ export interface CliArgs {
 export const USAGE = "usage: npm run render -- --stack <name> --out <dir> [--no-policy] [--state-dir <dir>]";
 
 export function parseRenderArgs(argv: string[]): CliArgs {
-    const { values, positionals } = parseCommandLine(
+    const { values } = parseCommandLine(
         argv,
         { stack: { type: "string" }, out: { type: "string" }, "state-dir": { type: "string" }, "no-policy": { type: "boolean" } },
         USAGE,
     );
-    if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"\n${USAGE}`);
     const args: Partial<CliArgs> = { stack: values.stack, out: values.out, policy: !values["no-policy"] };
     if (values["state-dir"] !== undefined) args.stateDir = values["state-dir"];
     if (!args.stack || !args.out) throw new Error(USAGE);

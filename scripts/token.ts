@@ -108,9 +108,9 @@ async function stackTokens(
 }
 
 async function main(argv: string[]): Promise<void> {
-    let values, positionals;
+    let values;
     try {
-        ({ values, positionals } = parseCommandLine(
+        ({ values } = parseCommandLine(
             argv,
             {
                 sub: { type: "string", multiple: true, default: [] },
@@ -128,7 +128,6 @@ async function main(argv: string[]): Promise<void> {
         console.error((err as Error).message);
         process.exit(2);
     }
-    if (positionals.length > 0) usage();
     const subs = [...values.sub, ...values.user];
     const { admin, canary, stack, env: printEnv } = values;
     const ttlSeconds = Number(values.ttl);

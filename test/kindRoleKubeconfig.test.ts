@@ -32,6 +32,7 @@ describe("kind role kubeconfig", () => {
         assert.throws(() => parseArgs(["admin"]), /unknown role "admin"; roles: viewer, operator, database-admin/);
         assert.throws(() => parseArgs(["viewer", "--hours", "0"]), /--hours must be a whole number from 1 to 168/);
         assert.throws(() => parseArgs(["viewer", "--user", "Ada/x"]), /--user "Ada\/x" must be/);
+        assert.throws(() => parseArgs(["viewer", "operator"]), /unexpected argument "operator"\nusage: npm run -s role-kubeconfig/);
         assert.throws(() => parseArgs(["viewer", "--user"]), /Option '--user <value>' argument missing\nusage: npm run -s role-kubeconfig/);
     });
 

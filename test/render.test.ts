@@ -138,6 +138,7 @@ describe("render script", () => {
         });
         assert.throws(() => parseRenderArgs(["--stack", "dev"]), /usage: npm run render -- --stack <name> --out <dir>/);
         assert.throws(() => parseRenderArgs(["--stack", "dev", "--out"]), /Option '--out <value>' argument missing\nusage: npm run render/);
+        assert.throws(() => parseRenderArgs(["prod", "--stack", "dev", "--out", "o"]), /unexpected argument "prod"\nusage: npm run render/);
     });
 
     it("fails on config before running anything", async () => {

@@ -15,36 +15,48 @@ export interface ExecKubeconfigInput {
     };
 }
 
-export function execKubeconfig(input: ExecKubeconfigInput): string {
+/** A kubeconfig with one cluster, one user and one context that uses both (the current one). */
+export function singleContextKubeconfig(args: {
+    cluster: { name: string; server: string; certificateAuthorityData: string };
+    user: { name: string; credentials: Record<string, unknown> };
+    context: { name: string; namespace?: string };
+}): string {
+    const { cluster, user, context } = args;
     return JSON.stringify(
         {
             apiVersion: "v1",
             kind: "Config",
             clusters: [
-                { name: input.name, cluster: { server: input.server, "certificate-authority-data": input.certificateAuthorityData } },
+                { name: cluster.name, cluster: { server: cluster.server, "certificate-authority-data": cluster.certificateAuthorityData } },
             ],
-            users: [
-                {
-                    name: input.name,
-                    user: {
-                        exec: {
-                            apiVersion: "client.authentication.k8s.io/v1beta1",
-                            command: input.exec.command,
-                            args: input.exec.args,
-                            env: input.exec.env ?? null,
-                            interactiveMode: "IfAvailable",
-                            installHint: input.exec.installHint,
-                            provideClusterInfo: input.exec.provideClusterInfo ?? false,
-                        },
-                    },
-                },
-            ],
-            contexts: [{ name: input.name, context: { cluster: input.name, user: input.name } }],
-            "current-context": input.name,
+            users: [{ name: user.name, user: user.credentials }],
+            contexts: [{ name: context.name, context: { cluster: cluster.name, user: user.name, namespace: context.namespace } }],
+            "current-context": context.name,
         },
         null,
         2,
     );
+}
+
+export function execKubeconfig(input: ExecKubeconfigInput): string {
+    return singleContextKubeconfig({
+        cluster: { name: input.name, server: input.server, certificateAuthorityData: input.certificateAuthorityData },
+        user: {
+            name: input.name,
+            credentials: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: input.exec.command,
+                    args: input.exec.args,
+                    env: input.exec.env ?? null,
+                    interactiveMode: "IfAvailable",
+                    installHint: input.exec.installHint,
+                    provideClusterInfo: input.exec.provideClusterInfo ?? false,
+                },
+            },
+        },
+        context: { name: input.name },
+    });
 }
 
 /** EKS: `aws eks get-token` (the AWS CLI's exec credential plugin). */

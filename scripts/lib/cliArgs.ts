@@ -1,13 +1,17 @@
 // Command-line parsing of the scripts: node:util's parseArgs (strict), with the script's usage
-// text appended to every error.
+// text appended to every error, including positional arguments beyond those the script takes.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-export function parseCommandLine<O extends Options>(argv: string[], options: O, usage: string) {
+export function parseCommandLine<O extends Options>(argv: string[], options: O, usage: string, maxPositionals = 0) {
+    let parsed;
     try {
-        return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+        parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
     } catch (err) {
         throw new Error(`${(err as Error).message}\n${usage}`, { cause: err });
     }
+    const extra = parsed.positionals[maxPositionals];
+    if (extra !== undefined) throw new Error(`unexpected argument "${extra}"\n${usage}`);
+    return parsed;
 }
