@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { APPS_DIR, loadAppCatalog } from "../components/config";
 import { IMAGES, imageReference } from "../components/versions";
 import { PROJECT_ROOT } from "./harness";
+import { readDoc } from "./docs";
 
 const COMPOSE_FILE = path.join(APPS_DIR, "compose.yaml");
 // Merge keys (`<<: *app-hardening`) are part of the YAML Compose reads.
@@ -172,7 +173,7 @@ describe("compose: the local loop without Kubernetes", () => {
     });
 
     it("the README documents the loop", () => {
-        const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+        const readme = readDoc("local-development");
         assert.ok(readme.includes("docker compose -f apps/compose.yaml up"), "command");
         for (const facts of catalog.values()) assert.ok(readme.includes(`http://localhost:${facts.port}`), `${facts.name} port`);
     });

@@ -2,12 +2,10 @@
 // `<!-- reliability:<name> -->` markers equals what test/reliabilityTables.ts computes from the
 // shipped stack files (cells compared after trimming, so Prettier's alignment does not matter).
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { PROJECT_ROOT } from "./harness";
+import { readDoc } from "./docs";
 import { README_TABLES } from "./reliabilityTables";
 
-const README = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+const README = readDoc("reliability");
 
 function cells(markdownTable: string): string[][] {
     return markdownTable

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { ROLE_DEFINITIONS, TEAM_ROLES } from "../components/access";
 import { secretAccess } from "../policy/policies/rbac";
 import { kubernetesObjects, PROJECT_ROOT, ProgramRun, runStack, STACK_VARIANTS, validateKubernetesObjects } from "./harness";
+import { readDoc } from "./docs";
 
 const RBAC_KINDS = ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
 const policyConfig = (stack: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "policy", "config", `${stack}.json`), "utf8"));
@@ -117,7 +118,7 @@ describe("shipped stacks under mocks", function () {
         });
 
         it("the README lists every chart role that keeps access to Secrets, as the policy configs allow them", () => {
-            const readme = fs.readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+            const readme = readDoc("security");
             for (const stack of ["dev", "staging", "prod"]) {
                 for (const e of policyConfig(stack)["k8s-secrets-rbac"].allowedSecretAccess) {
                     assert.ok(readme.includes(`\`${e.name}\``), `README does not list ${e.kind} ${e.name}`);

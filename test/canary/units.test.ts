@@ -1,6 +1,5 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { judge, nextAction } from "../../scripts/canary/analysis";
 import {
@@ -15,6 +14,7 @@ import {
 import { canaryQueries, canarySelector, httpPrometheusClient } from "../../scripts/canary/prometheus";
 import { resolveCanaryTarget, StackConfigError } from "../../scripts/canary/stackDriver";
 import { prodApps, startFakePrometheus } from "./fakes";
+import { readDoc } from "../docs";
 
 const limits = { maxErrorRate: 0.01, maxP99Ms: 500, minRequests: 100 };
 const at = (index: number, holds = 0) => ({ index, stepCount: 4, holds, maxHolds: 2 });
@@ -221,7 +221,7 @@ describe("canary Prometheus client", () => {
 });
 
 describe("canary README section", () => {
-    const readme = fs.readFileSync(path.resolve(__dirname, "..", "..", "README.md"), "utf8");
+    const readme = readDoc("operations");
     const section = readme.slice(readme.indexOf("### By the tool"), readme.indexOf("### Rolling back"));
     const flags = [...USAGE.matchAll(/^ {2}(?:-\w, )?(--[a-z0-9-]+)/gm)].map((m) => m[1]).filter((f) => f !== "--help" && f !== "--stack");
 
