@@ -18,7 +18,7 @@ import type { ListeningMessage } from "./lib/reportListening";
 import { authEnv, loadOrCreateKey } from "./token";
 
 const ROOT = path.resolve(__dirname, "..");
-const READY_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 180_000;
 
 export const HELP = `usage: npm run dev
 
