@@ -1,5 +1,8 @@
 // Schema of the `orders-platform:*` stack config. Every object is strict so that a
 // typo in a key fails the preview instead of being silently ignored.
+import { Cron } from "croner";
+import * as ipaddr from "ipaddr.js";
+import * as semverLib from "semver";
 import { z } from "zod";
 import { CHART_SOURCE_FORMS, parseChartSource } from "../chartSource";
 import { CHARTS, EKS, IMAGES, imageReference, type ChartGroup, type ChartPin, type ImageKey } from "../versions";
@@ -8,13 +11,9 @@ import { parseCpu, parseMemory } from "./quantity";
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 export const CLUSTER_PROVIDERS = ["kind", "eks", "gke", "existing"] as const;
 
-// SemVer 2.0.0 without the leading "v": the image tag of an app.
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
-const CRON_FIELD = /^[\d*/,\-A-Za-z]+$/;
 const DURATION = /^\d+(ms|s|m|h)$/;
 const RETENTION = /^\d+(h|d|w|y)$/;
 const DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Numbers in stack YAML arrive as numbers, but `pulumi config set --path` may store strings. */
@@ -30,10 +29,23 @@ const int = (min: number, max: number) =>
 
 const bool = () => z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean({ error: "must be true or false" }));
 
+/** Exactly a SemVer 2.0.0 version as the semver library reads it (no "v", no build metadata). */
+export function isExactSemver(text: string): boolean {
+    return semverLib.valid(text) === text;
+}
+
+/** The image tag of an app: a tag cannot hold SemVer's "+build" part. */
 const semver = () =>
-    z.string({ error: "must be a SemVer version string like 1.4.2" }).regex(SEMVER, {
-        error: 'must be a SemVer version like 1.4.2 (it is the image tag; "latest" and other moving tags are not allowed)',
+    z.string({ error: "must be a SemVer version string like 1.4.2" }).refine(isExactSemver, {
+        error: 'must be a SemVer version like 1.4.2 or 2.0.0-rc.1, without build metadata (it is the image tag; "latest" and other moving tags are not allowed)',
     });
+
+/** An IPv4 CIDR: four decimal octets 0-255 and a prefix 0-32 (ipaddr.js). */
+export function isIpv4Cidr(text: string): boolean {
+    return ipaddr.IPv4.isValidCIDR(text) && ipaddr.IPv4.isValidFourPartDecimal(text.split("/")[0]);
+}
+
+const cidr = (what: string) => z.string({ error: `must be ${what}` }).refine(isIpv4Cidr, { error: `must be ${what}` });
 
 const pattern = (re: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(re, { error: `must be ${what}` });
 
@@ -46,18 +58,34 @@ const memory = () =>
         .string({ error: 'must be a memory quantity like "256Mi" or "1Gi"' })
         .refine((v) => parseMemory(v) !== undefined, { error: 'must be a memory quantity like "256Mi" or "1Gi"' });
 
+/** robfig/cron's standard fields, as the CronJob controller reads them: numbers, *, ranges, steps, lists; names in month and day of week. */
+const CRON_FIELDS = [
+    /^[\d*/,-]+$/,
+    /^[\d*/,-]+$/,
+    /^[\d*/,-]+$/,
+    /^([\d*/,-]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)+$/i,
+    /^([\d*/,-]|SUN|MON|TUE|WED|THU|FRI|SAT)+$/i,
+];
+const CRON_FORMAT =
+    'must be a 5-field cron schedule like "0 2 * * *" (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-7 or SUN-SAT)';
+
+/** The schedule as croner reads it (UTC, as the CronJob runs it), or undefined when it is not a 5-field schedule. */
+export function cronSchedule(text: string): Cron | undefined {
+    const fields = text.trim().split(/\s+/);
+    if (fields.length !== 5 || !fields.every((f, i) => CRON_FIELDS[i].test(f))) return undefined;
+    try {
+        return new Cron(text, { timezone: "Etc/UTC", paused: true });
+    } catch {
+        return undefined;
+    }
+}
+
 const cron = () =>
-    z.string({ error: 'must be a 5-field cron schedule like "0 2 * * *"' }).refine(
-        (v) =>
-            v.trim().split(/\s+/).length === 5 &&
-            v
-                .trim()
-                .split(/\s+/)
-                .every((f) => CRON_FIELD.test(f)),
-        {
-            error: 'must be a 5-field cron schedule like "0 2 * * *"',
-        },
-    );
+    z.string({ error: CRON_FORMAT }).superRefine((text, ctx) => {
+        const schedule = cronSchedule(text);
+        if (!schedule) ctx.addIssue({ code: "custom", message: CRON_FORMAT });
+        else if (schedule.nextRun() === null) ctx.addIssue({ code: "custom", message: "never runs (no month has that day)" });
+    });
 
 export const resourcesSchema = z
     .strictObject({
@@ -159,7 +187,7 @@ export const appSchema = z
                 });
             }
         }
-        if (app.canary && app.canary.version === app.version) {
+        if (app.canary && semverLib.eq(app.canary.version, app.version)) {
             ctx.addIssue({
                 code: "custom",
                 path: ["canary", "version"],
@@ -189,7 +217,7 @@ const eksSchema = z.strictObject({
     /** STANDARD: EKS upgrades the control plane when standard support ends; EXTENDED: stays, billed extra. */
     upgradePolicy: z.enum(["STANDARD", "EXTENDED"], { error: "must be STANDARD or EXTENDED" }).default("STANDARD"),
     azCount: int(2, 6).default(2),
-    vpcCidr: pattern(CIDR, 'a CIDR like "10.0.0.0/16"').default("10.0.0.0/16"),
+    vpcCidr: cidr('a CIDR like "10.0.0.0/16"').default("10.0.0.0/16"),
     nodeGroup: z
         .strictObject({
             instanceTypes: z.array(z.string().min(1)).min(1).default(["m6i.large"]),
@@ -221,7 +249,7 @@ const eksSchema = z.strictObject({
         })
         .prefault({}),
     /** Who may reach the public API endpoint; staging and prod must set it (components/config/defaults.ts). */
-    endpointPublicAccessCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
+    endpointPublicAccessCidrs: z.array(cidr("a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /** ECR lifecycle: how many images each repository keeps. */
     ecrKeepImages: int(1, 1000).default(30),
     /** NAT gateways for node egress: one shared (cheaper) or one per AZ (survives an AZ outage). */
@@ -237,18 +265,20 @@ const gkeSchema = z.strictObject({
         .strictObject({ min: int(0, 100).default(1), max: int(1, 100).default(3) })
         .refine((n) => n.max >= n.min, { error: "max must be >= min", path: ["max"] })
         .prefault({}),
-    subnetCidr: pattern(CIDR, "a CIDR").default("10.10.0.0/20"),
-    podsCidr: pattern(CIDR, "a CIDR").default("10.20.0.0/14"),
-    servicesCidr: pattern(CIDR, "a CIDR").default("10.24.0.0/20"),
+    subnetCidr: cidr("a CIDR").default("10.10.0.0/20"),
+    podsCidr: cidr("a CIDR").default("10.20.0.0/14"),
+    servicesCidr: cidr("a CIDR").default("10.24.0.0/20"),
     /** Who may reach the control plane; staging and prod must set it (components/config/defaults.ts). */
-    masterAuthorizedCidrs: z.array(pattern(CIDR, "a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
+    masterAuthorizedCidrs: z.array(cidr("a CIDR")).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
     /**
      * Google Groups for RBAC: the `gke-security-groups@<domain>` group that holds the groups named
      * in `access.groups`. Unset: GKE does not resolve Google groups, so those bindings match nobody.
      */
     securityGroup: pattern(/^gke-security-groups@[a-z0-9.-]+\.[a-z]{2,}$/, 'a group like "gke-security-groups@example.com"').optional(),
     /** /28 of the control plane's private endpoint; it must reach the nodes' webhook ports. */
-    masterCidr: pattern(/^(\d{1,3}\.){3}\d{1,3}\/28$/, 'a /28 CIDR like "172.16.0.0/28"').default("172.16.0.0/28"),
+    masterCidr: cidr('a /28 CIDR like "172.16.0.0/28"')
+        .refine((c) => !isIpv4Cidr(c) || c.endsWith("/28"), { error: 'must be a /28 CIDR like "172.16.0.0/28"' })
+        .default("172.16.0.0/28"),
 });
 
 const existingSchema = z.strictObject({
@@ -789,7 +819,10 @@ const chartOverrideSchema = z.strictObject({
         .string({ error: `must be ${CHART_SOURCE_FORMS}` })
         .refine((s) => parseChartSource(s) !== undefined, { error: `must be ${CHART_SOURCE_FORMS}` })
         .optional(),
-    version: pattern(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a pinned chart version like "1.2.3"').optional(),
+    version: z
+        .string({ error: 'must be a pinned chart version like "1.2.3"' })
+        .refine((v) => isExactSemver(v.replace(/^v/, "")), { error: 'must be a pinned chart version like "1.2.3" (SemVer, "v" allowed)' })
+        .optional(),
 });
 
 /** Per-stack overrides of the pinned chart sources and versions (components/versions.ts). */
