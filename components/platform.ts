@@ -3,16 +3,18 @@
 // for the running stack, and the tests call it (through index.ts) for every stack they check.
 import * as pulumi from "@pulumi/pulumi";
 import { TeamAccess } from "./access";
-import { trafficGraph } from "./appGraph";
 import { LocalIssuer, tokenVerification } from "./auth";
+import { connectionLimits, stackConnectionBudget } from "./budgets";
 import { Cluster } from "./cluster";
 import type { LoadedConfig } from "./config";
+import { dumpOrder, Postgres } from "./database";
+import { IngressEdge } from "./edge";
 import { AppImages } from "./images";
 import { Istio, MeshTraffic } from "./mesh";
+import { AppNamespaces } from "./namespaces";
+import { NetworkPolicies, networkPolicyOptions, trafficGraph } from "./network";
 import { Alerting, Logs, Observability } from "./observability";
-import { AppNamespaces, IngressEdge, MicroService, NetworkPolicies, networkPolicyOptions, Postgres, upstreamUrls } from "./workloads";
-import { connectionLimits, stackConnectionBudget } from "./workloads/connectionBudget";
-import { dumpOrder } from "./workloads/postgresSpec";
+import { MicroService, upstreamUrls } from "./workloads";
 
 /** The stack outputs. */
 export interface PlatformOutputs {
@@ -185,7 +187,7 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
                 auth,
                 meshEnabled: config.mesh.enabled,
                 topology: cluster.topology,
-                // A restore stops the writers (components/workloads/RESTORE.md).
+                // A restore stops the writers (components/database/RESTORE.md).
                 suspended: facts.database && config.database.maintenance !== "off",
             },
             { ...k8sOpts, dependsOn: [database] },

@@ -38,6 +38,8 @@ export interface CapturedResource {
     provider?: string;
     dependsOn: string[];
     ignoreChanges: string[];
+    /** What a component registered with registerOutputs (Outputs resolved, secrets unwrapped). */
+    componentOutputs?: Record<string, any>;
 }
 
 export interface ProgramRun<T = unknown> {
@@ -46,6 +48,8 @@ export interface ProgramRun<T = unknown> {
     outputs: T;
     /** Warnings the program logged through pulumi.log.warn. */
     warnings: string[];
+    /** The same warnings with the URN of the resource each was logged on (when it was). */
+    warningSources: Array<{ message: string; urn?: string }>;
     byType(type: string): CapturedResource[];
     /** The one resource of a type with that name (throws when absent or ambiguous). */
     get(type: string, name: string): CapturedResource;
@@ -134,9 +138,18 @@ async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptio
             callback(err, res);
         });
 
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+        const owner = resources.find((r) => r.urn === req.getUrn());
+        if (owner) owner.componentOutputs = unwrapSecrets(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, any>;
+        return registerOutputs(req, callback);
+    };
+
     const logWarn = pulumi.log.warn;
-    (pulumi.log as { warn: typeof logWarn }).warn = async (msg: string) => {
+    const warnedOn: Array<pulumi.Resource | undefined> = [];
+    (pulumi.log as { warn: typeof logWarn }).warn = async (msg: string, resource?: pulumi.Resource) => {
         warnings.push(msg);
+        warnedOn.push(resource);
     };
     const prepareStackTrace = Error.prepareStackTrace;
     Error.prepareStackTrace = plainStackTrace;
@@ -144,7 +157,9 @@ async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptio
         const returned = await program();
         const outputs = (await resolveDeep(returned)) as Awaited<T>;
         await settings.waitForRPCs();
-        return makeRun(resources, outputs, warnings);
+        const urns = await Promise.all(warnedOn.map((r) => (r ? (resolveDeep(r.urn) as Promise<string>) : undefined)));
+        const warningSources = warnings.map((message, i) => ({ message, urn: urns[i] }));
+        return makeRun(resources, outputs, warnings, warningSources);
     } finally {
         Error.prepareStackTrace = prepareStackTrace;
         (pulumi.log as { warn: typeof logWarn }).warn = logWarn;
@@ -176,11 +191,18 @@ function unwrapSecrets(value: unknown): unknown {
     return value;
 }
 
-function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[]): ProgramRun<T> {
+/** A ProgramRun over the given captures (e.g. the part of a run below some components). */
+export function makeRun<T>(
+    resources: CapturedResource[],
+    outputs: T,
+    warnings: string[],
+    warningSources: ProgramRun["warningSources"],
+): ProgramRun<T> {
     return {
         resources,
         outputs,
         warnings,
+        warningSources,
         byType: (type) => resources.filter((r) => r.type === type),
         find: (predicate) => resources.filter(predicate),
         get(type, name) {

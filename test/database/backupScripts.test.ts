@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SCRIPTS_DIR } from "../../components/workloads/postgresSpec";
+import { SCRIPTS_DIR } from "../../components/database/scriptFiles";
 import { ScriptSandbox, stampDaysAgo } from "./scriptStubs";
 
 const DUMP_ENV = { DATABASES: "orders users", KEEP_LAST: "2", RETENTION_DAYS: "7" };
