@@ -114,7 +114,9 @@ async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptio
         warnedOn.push(resource);
     };
     const prepareStackTrace = Error.prepareStackTrace;
+    const stackTraceLimit = Error.stackTraceLimit;
     Error.prepareStackTrace = plainStackTrace;
+    if (!process.env[FULL_STACKS_ENV]) Error.stackTraceLimit = 0;
     try {
         const returned = await program();
         const outputs = (await resolveDeep(returned)) as Awaited<T>;
@@ -124,9 +126,18 @@ async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptio
         return makeRun(resources, outputs, warnings, warningSources);
     } finally {
         Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
         (pulumi.log as { warn: typeof logWarn }).warn = logWarn;
     }
 }
+
+/**
+ * Set to keep stack frames in errors raised while a program runs. By default a run captures none:
+ * Pulumi's SDK makes an Error for every promise it creates (to report leaks at exit, which a test
+ * never does), and capturing their frames was the largest cost left in a run. Its per-resource
+ * source positions are unaffected (it lifts the limit for those itself).
+ */
+export const FULL_STACKS_ENV = "ORDERS_TEST_FULL_STACKS";
 
 /** Frames kept per stack while a program runs: enough for Pulumi's source position (the caller of the resource). */
 const RUN_STACK_FRAMES = 20;
