@@ -1,8 +1,7 @@
 // The traffic graph of the platform, derived from the apps' static facts. NetworkPolicies and
 // Istio AuthorizationPolicies are both generated from it, so the two can never disagree.
-import type { AppCatalog } from "./config/appCatalog";
-
-export const POSTGRES_PORT = 5432;
+import type { AppCatalog } from "../config/appCatalog";
+import { POSTGRES_PORT } from "../database/names";
 
 export type Peer =
     | { kind: "app"; name: string }

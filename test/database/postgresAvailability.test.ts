@@ -5,7 +5,7 @@ import { ConfigError } from "../../components/config";
 import type { CapturedResource, ProgramRun } from "../harness";
 import { runStack, validateKubernetesObjects } from "../harness";
 import { shippedProdRun } from "../reliabilityRuns";
-import { stackConfig } from "./fixtures";
+import { stackConfig } from "../harness";
 
 const STS = "kubernetes:apps/v1:StatefulSet";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";

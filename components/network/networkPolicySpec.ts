@@ -1,9 +1,9 @@
 // NetworkPolicies as a pure function of the traffic graph and the platform's needs: default deny
 // in every namespace the program owns, then one allow per declared edge, both directions. The
-// app graph (edge -> apps -> postgres, Prometheus, Jobs) comes from components/appGraph.ts; the
+// app graph (edge -> apps -> postgres, Prometheus, Jobs) comes from components/network/appGraph.ts; the
 // platform's own edges (mesh, monitoring, tracing, the edge controller) from platformEdges().
 import type * as k8s from "@pulumi/kubernetes";
-import type { Peer, TrafficEdge } from "../appGraph";
+import type { Peer, TrafficEdge } from "./appGraph";
 import type { StackConfig } from "../config";
 import { PRIVATE_RANGES, type ClusterNetwork } from "../cluster/network";
 import { CNI_POD_LABELS, GATEWAY_SELECTOR, ISTIOD_POD_LABELS } from "../mesh/istioValues";
@@ -25,7 +25,7 @@ import {
 } from "../naming";
 import { ALLOY_HTTP_PORT, ALLOY_POD_LABELS, LOKI_HTTP_PORT, LOKI_POD_LABELS } from "../observability/logsSpec";
 import { JAEGER_METRICS_PORT, JAEGER_POD_LABELS, JAEGER_QUERY_PORT, PROMETHEUS_PORT } from "../observability/names";
-import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, EXPORTER_PORT as POSTGRES_EXPORTER_PORT, POSTGRES_POD_LABELS } from "./postgresSpec";
+import { BACKUP_POD_LABELS, BOOTSTRAP_POD_LABELS, EXPORTER_PORT as POSTGRES_EXPORTER_PORT, POSTGRES_POD_LABELS } from "../database/names";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;

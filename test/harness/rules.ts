@@ -7,7 +7,7 @@ import {
     NetworkPolicyOptions,
     peerKey,
     peerLocation,
-} from "../../components/workloads/networkPolicySpec";
+} from "../../components/network/networkPolicySpec";
 
 /** Every rule a container of the platform must meet; returns what it breaks. */
 export function containerProblems(pod: any, c: any, longRunning: boolean): string[] {

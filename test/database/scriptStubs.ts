@@ -1,11 +1,11 @@
-// Runs the backup and WAL scripts of components/workloads/scripts with sh, in a temp dir, against
+// Runs the backup and WAL scripts of components/database/scripts with sh, in a temp dir, against
 // stand-ins for pg_dump, pg_basebackup, df and the cloud CLIs on PATH. The stand-ins keep a
 // "bucket" as a directory, so the scripts' listing, upload and delete logic runs for real.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SCRIPTS_DIR } from "../../components/workloads/postgresSpec";
+import { SCRIPTS_DIR } from "../../components/database/scriptFiles";
 
 const STUBS: Record<string, string> = {
     // pg_dump --format=custom ... --dbname=<db> --file=<path>; fails for the databases in $FAIL_DUMP.

@@ -1,42 +1,31 @@
 // The shared Postgres of the apps: one role and one database per app, scheduled backups.
-// Restore procedure: components/workloads/RESTORE.md.
+// Restore procedure: components/database/RESTORE.md.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { BackupTarget } from "../cluster/types";
 import { BACKUP_SERVICE_ACCOUNT } from "../cluster/types";
-import { postgresSettings } from "./connectionBudget";
+import { postgresSettings } from "../budgets/connectionBudget";
 import type { DatabaseConfig, Environment } from "../config";
 import { platformLabels } from "../naming";
+import { backupCronJobSpec, BackupDestination, backupUrl, WAL_PREFIX } from "./backupSpec";
+import { bootstrapJobName, bootstrapJobSpec, type BootstrapInput, databaseUrl, dbIdentifier } from "./bootstrapSpec";
 import {
     BACKUP_NAME,
     BACKUP_PVC,
     BACKUP_ROLE,
-    backupCronJobSpec,
-    BackupDestination,
-    backupUrl,
     BOOTSTRAP_SERVICE_ACCOUNT,
-    bootstrapJobName,
-    bootstrapJobSpec,
-    type BootstrapInput,
-    clientServiceSpec,
     DATABASE_URL_KEY,
-    databaseUrl,
-    dbIdentifier,
-    headlessServiceSpec,
     POSTGRES_HEADLESS_NAME,
     POSTGRES_NAME,
-    postgresPdbSpec,
-    type PostgresImages,
     ROLES_SECRET,
     SCRIPTS_CONFIGMAP,
-    scriptsData,
-    statefulSetSpec,
     SUPERUSER_NAME,
     SUPERUSER_SECRET,
-    WAL_PREFIX,
-    type WalArchiveInput,
-} from "./postgresSpec";
+} from "./names";
+import { type PostgresImages } from "./podParts";
+import { scriptsData } from "./scriptFiles";
+import { clientServiceSpec, headlessServiceSpec, postgresPdbSpec, statefulSetSpec, type WalArchiveInput } from "./serverSpec";
 
 export interface PostgresArgs {
     environment: Environment;

@@ -9,10 +9,10 @@ import {
     stackConnectionBudget,
     SUPERUSER_RESERVED_CONNECTIONS,
     worstCasePods,
-} from "../../components/workloads/connectionBudget";
+} from "../../components/budgets/connectionBudget";
 import { SHIPPED_STACKS, stackConfigProblems } from "../harness";
 import { shippedProdRun } from "../reliabilityRuns";
-import { catalog, stackConfig } from "./fixtures";
+import { appCatalog as catalog, stackConfig } from "../harness";
 
 const app = (over: Record<string, unknown>) => appSchema.parse({ version: "1.0.0", ...over });
 

@@ -2,7 +2,7 @@
 // in every namespace the program owns.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TrafficEdge } from "../appGraph";
+import type { TrafficEdge } from "./appGraph";
 import type { AppCatalog, Environment } from "../config";
 import { platformLabels } from "../naming";
 import { managedNamespaces, networkPolicySpecs, NetworkPolicyOptions } from "./networkPolicySpec";

@@ -1,4 +1,4 @@
-// The restore procedure of components/workloads/RESTORE.md, tested where it can be without a
+// The restore procedure of components/database/RESTORE.md, tested where it can be without a
 // cluster: its scripts against the real local PostgreSQL (two databases from one backup run), the
 // point-in-time preparation on a scratch data directory, and its Job manifests against the
 // Kubernetes schema and the names the program creates.
@@ -15,10 +15,9 @@ import {
     BACKUP_PVC,
     POSTGRES_NAME,
     SCRIPTS_CONFIGMAP,
-    SCRIPTS_DIR,
-    SHELL_SCRIPTS,
     SUPERUSER_SECRET,
-} from "../../components/workloads/postgresSpec";
+} from "../../components/database/names";
+import { SCRIPTS_DIR, SHELL_SCRIPTS } from "../../components/database/scriptFiles";
 import { validateKubernetesObjects } from "../harness";
 import type { CapturedResource } from "../harness";
 

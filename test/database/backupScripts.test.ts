@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SCRIPTS_DIR } from "../../components/workloads/postgresSpec";
+import { SCRIPTS_DIR } from "../../components/database/scriptFiles";
 import { ScriptSandbox, stampDaysAgo } from "./scriptStubs";
 
 const DUMP_ENV = { DATABASES: "orders users", KEEP_LAST: "2", RETENTION_DAYS: "7" };
@@ -170,6 +170,15 @@ describe("WAL archiving scripts", () => {
             p.on("exit", resolve);
         });
 
+    /** Resolves once archive_command has handed the segment to the uploader (its ready marker exists). */
+    const handedOver = async (marker: string) => {
+        const deadline = Date.now() + 10_000;
+        while (!fs.existsSync(marker)) {
+            assert.ok(Date.now() < deadline, `archive_command never handed ${path.basename(marker)} to the uploader`);
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    };
+
     for (const [store, url] of [
         ["s3", "s3://bucket/postgres-wal"],
         ["gcs", "gs://bucket/postgres-wal"],
@@ -179,8 +188,7 @@ describe("WAL archiving scripts", () => {
             const segment = path.join(box.root, "000000010000000000000007");
             fs.writeFileSync(segment, "wal bytes");
             const pending = archive(spool, segment, 20);
-            await new Promise((r) => setTimeout(r, 300));
-            assert.ok(fs.existsSync(path.join(spool, "ready", "000000010000000000000007")), "handed to the uploader");
+            await handedOver(path.join(spool, "ready", "000000010000000000000007"));
             const up = box.run("wal-upload.sh", { STORE: store, WAL_URL: url, WAL_SPOOL: spool, WAL_UPLOAD_ONCE: "true" });
             assert.equal(up.status, 0, up.stderr);
             assert.equal(await pending, 0);
@@ -195,7 +203,7 @@ describe("WAL archiving scripts", () => {
             const segment = path.join(box.root, "000000010000000000000008");
             fs.writeFileSync(segment, "wal bytes");
             const pending = archive(spool, segment, 2);
-            await new Promise((r) => setTimeout(r, 300));
+            await handedOver(path.join(spool, "ready", "000000010000000000000008"));
             const up = box.run("wal-upload.sh", {
                 STORE: store,
                 WAL_URL: url,

@@ -6,8 +6,8 @@ import { chartLocation } from "../chartSource";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment } from "../config";
 import type { ChartPin } from "../versions";
 import { APP_NAMESPACE, INGRESS_NAMESPACE, platformLabels, podSecurityLabels } from "../naming";
-import type { MicroService } from "./microService";
-import type { AppNamespaces } from "./namespaces";
+import type { MicroService } from "../workloads/microService";
+import type { AppNamespaces } from "../namespaces/appNamespaces";
 import { EdgeExposure, edgeUrl, INGRESS_NAME, ingressSpec, TRAEFIK_CHART, traefikValues } from "./ingressSpec";
 
 export interface IngressEdgeArgs {

@@ -4,7 +4,7 @@
 // CONNECTION LIMITs and the README's table all read it, so they cannot disagree.
 import type { AppCatalog, AppConfig, DatabaseConfig, StackConfig } from "../config";
 import { parseMemory } from "../config/quantity";
-import { planReplicas, ROLLING_MAX_SURGE } from "./microServiceSpec";
+import { planReplicas, ROLLING_MAX_SURGE } from "./replicaPlan";
 
 /** Slots only superusers may use: the bootstrap Job and an operator's psql during an incident. */
 export const SUPERUSER_RESERVED_CONNECTIONS = 3;
