@@ -6,7 +6,7 @@
 # with apt when missing). Takes about 90 s.
 # Builds both apps with tsc into a temp dir, creates a throwaway signing key, starts one process of
 # each on a fresh database, seeds BENCH_USERS users (each through POST /api/users with its own
-# token), then runs wrk (-t2 -c50 -d10s --latency) with per-user bearer tokens on
+# token, which carries the user's verified email), then runs wrk (-t2 -c50 -d10s --latency) with per-user bearer tokens on
 #   GET  /api/users/:id   each user reads their own profile
 #   POST /api/orders      per-user tokens, profile lookup + a fresh Idempotency-Key per request
 # For each endpoint it reports req/s, p99, and the servers' CPU time per request: utime+stime of
@@ -126,9 +126,8 @@ log "users pid ${PIDS[0]} on :$USERS_PORT, orders pid ${PIDS[1]} on :$ORDERS_POR
 
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 hwm_mb() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-# utime + stime of a process, in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-servers_cpu() { echo $(($(cpu_ticks "${PIDS[0]}") + $(cpu_ticks "${PIDS[1]}"))); }
+# "<utime> <stime>" of both server processes together, in clock ticks.
+servers_cpu() { cat "/proc/${PIDS[0]}/stat" "/proc/${PIDS[1]}/stat" | awk '{ u += $14; s += $15 } END { print u, s }'; }
 START_RSS=("$(rss_mb "${PIDS[0]}")" "$(rss_mb "${PIDS[1]}")")
 
 # --- seed --------------------------------------------------------------------
@@ -145,7 +144,7 @@ async function worker() {
         const res = await fetch(`http://127.0.0.1:${port}/api/users`, {
             method: "POST",
             headers: { "content-type": "application/json", authorization: `Bearer ${tokens[i]}` },
-            body: JSON.stringify({ email: `bench-${i}@example.com`, name: `Bench User ${i}` }),
+            body: JSON.stringify({ name: `Bench User ${i}` }), // the email is the token's (bench-user-<i>@example.com)
         });
         if (res.status !== 201) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
         ids[i] = (await res.json()).id;
@@ -240,16 +239,18 @@ BENCH_PHASE=warmup wrk -t"$THREADS" -c"$CONNS" -d3s -s "$WORK/post.lua" "http://
 
 GET_LOAD=$(loadavg)
 log "GET /api/users/:id: ${GET_CMD[*]} (load average before: $GET_LOAD)"
-CPU0=$(servers_cpu)
+read -r U0 S0 < <(servers_cpu)
 "${GET_CMD[@]}" | tee "$WORK/get.txt"
-GET_TICKS=$(($(servers_cpu) - CPU0))
+read -r U1 S1 < <(servers_cpu)
+GET_UTICKS=$((U1 - U0)) GET_STICKS=$((S1 - S0))
 
 ORDERS_BEFORE=$(psql -tAq "$DB_URL" -c "SELECT count(*) FROM orders")
 POST_LOAD=$(loadavg)
 log "POST /api/orders: ${POST_CMD[*]} (load average before: $POST_LOAD)"
-CPU0=$(servers_cpu)
+read -r U0 S0 < <(servers_cpu)
 BENCH_PHASE=run "${POST_CMD[@]}" | tee "$WORK/post.txt"
-POST_TICKS=$(($(servers_cpu) - CPU0))
+read -r U1 S1 < <(servers_cpu)
+POST_UTICKS=$((U1 - U0)) POST_STICKS=$((S1 - S0))
 sleep 1 # answers in flight when wrk stopped
 ORDERS_AFTER=$(psql -tAq "$DB_URL" -c "SELECT count(*) FROM orders")
 RUN_KEYS=$(psql -tAq "$DB_URL" -c "SELECT count(*) FROM idempotency_keys WHERE key LIKE 'run-%'")
@@ -259,8 +260,8 @@ PEAK_HWM=("$(hwm_mb "${PIDS[0]}")" "$(hwm_mb "${PIDS[1]}")")
 kill "$SAMPLER" 2>/dev/null
 wait "$SAMPLER" 2>/dev/null || true
 SAMPLER=
-read -r S0 S1 <"$WORK/rss-samples"
-PEAK_SAMPLED=("$(awk "BEGIN { printf \"%.1f\", $S0 / 1024 }")" "$(awk "BEGIN { printf \"%.1f\", $S1 / 1024 }")")
+read -r R0 R1 <"$WORK/rss-samples"
+PEAK_SAMPLED=("$(awk "BEGIN { printf \"%.1f\", $R0 / 1024 }")" "$(awk "BEGIN { printf \"%.1f\", $R1 / 1024 }")")
 sleep 1
 LOADED_RSS=("$(rss_mb "${PIDS[0]}")" "$(rss_mb "${PIDS[1]}")")
 log "no traffic for ${IDLE_SECONDS}s, then idle RSS"
@@ -274,8 +275,10 @@ CREATED=$((ORDERS_AFTER - ORDERS_BEFORE))
 POST_OK=$((POST_REQS - POST_NON2XX))
 # ms of CPU per request, from clock ticks.
 per_request() { awk "BEGIN { printf \"%.3f\", $1 * 1000 / $CLK_TCK / ($2 > 0 ? $2 : 1) }"; }
-GET_CPU=$(per_request "$GET_TICKS" "$GET_REQS")
-POST_CPU=$(per_request "$POST_TICKS" "$POST_REQS")
+GET_CPU=$(per_request "$((GET_UTICKS + GET_STICKS))" "$GET_REQS")
+POST_CPU=$(per_request "$((POST_UTICKS + POST_STICKS))" "$POST_REQS")
+GET_SPLIT="user $(per_request "$GET_UTICKS" "$GET_REQS"), system $(per_request "$GET_STICKS" "$GET_REQS")"
+POST_SPLIT="user $(per_request "$POST_UTICKS" "$POST_REQS"), system $(per_request "$POST_STICKS" "$POST_REQS")"
 max() { awk "BEGIN { print ($1 > $2) ? $1 : $2 }"; }
 PEAK=("$(max "${PEAK_HWM[0]}" "${PEAK_SAMPLED[0]}")" "$(max "${PEAK_HWM[1]}" "${PEAK_SAMPLED[1]}")")
 LOGGED_ERRORS=$(cat "$WORK"/*.log | grep -c '"level":"error"' || true)
@@ -300,7 +303,7 @@ echo "load average before GET: $GET_LOAD, before POST: $POST_LOAD (above $CORES,
 printf '%-22s %10s %10s %14s %9s %9s\n' endpoint "req/s" "p99 ms" "CPU ms/req" "non-2xx" "sock-err"
 printf '%-22s %10s %10s %14s %9s %9s\n' "GET /api/users/:id" "$GET_RPS" "$GET_P99" "$GET_CPU" "$GET_NON2XX" "$GET_ERRS"
 printf '%-22s %10s %10s %14s %9s %9s\n' "POST /api/orders" "$POST_RPS" "$POST_P99" "$POST_CPU" "$POST_NON2XX" "$POST_ERRS"
-echo "(CPU ms/req: utime+stime of both server processes during the run / requests answered)"
+echo "(CPU ms/req: utime+stime of both server processes during the run / requests answered; GET: $GET_SPLIT; POST: $POST_SPLIT)"
 echo "POST rows: $CREATED orders created during the run, $RUN_KEYS idempotency keys of the run, $KEYLESS orders without a key; wrk: $POST_OK 2xx answers in the window, ${POST_SENT:-?} requests sent"
 echo "RSS MB after start-up: users ${START_RSS[0]}, orders ${START_RSS[1]}; after a short warm-up: users ${WARM_RSS[0]}, orders ${WARM_RSS[1]}; 1 s after the benchmark: users ${LOADED_RSS[0]}, orders ${LOADED_RSS[1]}"
 echo "peak RSS MB under load: users ${PEAK[0]} (VmHWM ${PEAK_HWM[0]}, sampled ${PEAK_SAMPLED[0]}), orders ${PEAK[1]} (VmHWM ${PEAK_HWM[1]}, sampled ${PEAK_SAMPLED[1]})"

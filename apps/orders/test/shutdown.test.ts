@@ -5,7 +5,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess, spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { closedPort, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { closedPort, pgliteDataDir, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const ORDER = { items: [{ sku: "A", quantity: 1, unitPriceCents: 1 }] };
@@ -17,7 +17,7 @@ async function startProcess(
     let out = "";
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "apps", app, "src", "main.ts")], {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", DATA_DIR: "memory://", ...(await testAuth()).env, ...env },
+        env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", DATA_DIR: await pgliteDataDir(), ...(await testAuth()).env, ...env },
         stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (out += d));
