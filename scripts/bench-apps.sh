@@ -100,8 +100,9 @@ mapfile -t SUBS < <(seq -f "bench-user-%g" 0 $((SEED_USERS - 1)))
 if [ -n "${BENCH_NODE_FLAGS+set}" ]; then
     read -r -a NODE_FLAGS <<<"$BENCH_NODE_FLAGS"
 else
+    # The runtime stage is the last one: its CMD is the last in the file.
     mapfile -t NODE_FLAGS < <(node -e '
-        const cmd = require("fs").readFileSync("apps/Dockerfile", "utf8").match(/^CMD (\[.*\])$/m);
+        const cmd = [...require("fs").readFileSync("apps/Dockerfile", "utf8").matchAll(/^CMD (\[.*\])$/gm)].at(-1);
         if (!cmd) throw new Error("apps/Dockerfile has no CMD in exec form");
         const argv = JSON.parse(cmd[1]);
         for (const flag of argv.slice(1, -1)) console.log(flag);')
