@@ -215,7 +215,7 @@ sample_rss() {
         r1=$(awk '/^VmRSS:/ { print $2 }' "/proc/${PIDS[1]}/status" 2>/dev/null || echo 0)
         [ "$r0" -gt "$max0" ] && max0=$r0
         [ "$r1" -gt "$max1" ] && max1=$r1
-        echo "$max0 $max1" >"$WORK/rss-samples"
+        echo "$max0 $max1" >"$WORK/rss-samples.new" && mv "$WORK/rss-samples.new" "$WORK/rss-samples"
         sleep 0.1
     done
 }
