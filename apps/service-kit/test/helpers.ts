@@ -127,6 +127,57 @@ function pgliteTemplate(): Promise<string> {
     })());
 }
 
+const bundles = new Map<string, Promise<string>>();
+
+/**
+ * The process entry point of `app` (apps/<app>/src/main.ts) as one JavaScript file, built once per
+ * test run (esbuild, as tsx uses it), so process tests start plain `node` instead of compiling
+ * TypeScript in every child. It lands in apps/<app>/dist/ (ignored by git), where node_modules resolve.
+ */
+export function builtEntry(app: string): Promise<string> {
+    let built = bundles.get(app);
+    if (built === undefined) {
+        built = (async () => {
+            const appDir = path.resolve(__dirname, "..", "..", app);
+            const outfile = path.join(appDir, "dist", "test-bundle", `main-${process.pid}.js`);
+            const esbuild = require(require.resolve("esbuild", { paths: [path.dirname(require.resolve("tsx/package.json"))] })) as {
+                build(options: Record<string, unknown>): Promise<unknown>;
+            };
+            await esbuild.build({
+                entryPoints: [path.join(appDir, "src", "main.ts")],
+                outfile,
+                bundle: true,
+                platform: "node",
+                target: "node20",
+                // Dependencies load from node_modules as in the image; our own code is bundled.
+                packages: "external",
+                alias: { "@orders-platform/service-kit": path.resolve(__dirname, "..", "src", "index.ts") },
+                logLevel: "error",
+            });
+            process.once("exit", () => fs.rmSync(outfile, { force: true }));
+            return outfile;
+        })();
+        bundles.set(app, built);
+    }
+    return built;
+}
+
+/** A promise with its resolve function, for tests that wait on an event instead of a clock. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+    let resolve!: (value: T) => void;
+    const promise = new Promise<T>((r) => (resolve = r));
+    return { promise, resolve };
+}
+
+/** Polls `check` every 20 ms until it holds (or throws after `timeoutMs`, naming `what`). */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+    }
+}
+
 export type BackendName = "postgres" | "pglite";
 
 export interface Backend {
