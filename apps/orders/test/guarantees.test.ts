@@ -3,7 +3,7 @@
 // and the OpenAPI document of every route. Each of these fails if its part of the hot path goes.
 import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
-import { baseEnv, pgliteDataDir, quiet, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, quiet, request, scratchDbEnv, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../../users/src/app";
 import { startOrders } from "../src/app";
 
@@ -19,9 +19,9 @@ describe("what the hot path keeps", () => {
     const seenTraceparents: string[] = [];
 
     before(async () => {
-        users = await startUsers({ env: await baseEnv({ DATA_DIR: await pgliteDataDir() }), logSink: quiet });
+        users = await startUsers({ env: await baseEnv({ ...(await scratchDbEnv()) }), logSink: quiet });
         await users.ready;
-        orders = await startOrders({ env: await baseEnv({ DATA_DIR: await pgliteDataDir(), USERS_URL: users.url }), logSink: quiet });
+        orders = await startOrders({ env: await baseEnv({ ...(await scratchDbEnv()), USERS_URL: users.url }), logSink: quiet });
         await orders.ready;
         // A users stand-in that records the trace context orders sends along.
         usersStandIn = await stubServer((req, res) => {
@@ -29,7 +29,7 @@ describe("what the hot path keeps", () => {
             res.writeHead(200, { "content-type": "application/json" }).end(`{"id":"${SOME_ID}"}`);
         });
         tracedOrders = await startOrders({
-            env: await baseEnv({ DATA_DIR: await pgliteDataDir(), USERS_URL: usersStandIn.url, USERS_CACHE_SIZE: "0" }),
+            env: await baseEnv({ ...(await scratchDbEnv()), USERS_URL: usersStandIn.url, USERS_CACHE_SIZE: "0" }),
             logSink: quiet,
         });
         await tracedOrders.ready;

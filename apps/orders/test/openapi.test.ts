@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { baseEnv, HttpResult, pgliteDataDir, quiet, request, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, HttpResult, quiet, request, scratchDbEnv, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../../users/src/app";
 import { startOrders } from "../src/app";
 
@@ -28,9 +28,9 @@ describe("OpenAPI documents", () => {
     addFormats(ajv);
 
     before(async () => {
-        users = await startUsers({ env: await baseEnv({ DATA_DIR: await pgliteDataDir() }), logSink: quiet });
+        users = await startUsers({ env: await baseEnv({ ...(await scratchDbEnv()) }), logSink: quiet });
         await users.ready;
-        orders = await startOrders({ env: await baseEnv({ DATA_DIR: await pgliteDataDir(), USERS_URL: users.url }), logSink: quiet });
+        orders = await startOrders({ env: await baseEnv({ ...(await scratchDbEnv()), USERS_URL: users.url }), logSink: quiet });
         await orders.ready;
         for (const [name, svc] of Object.entries({ users, orders })) {
             const res = await request(svc.url, "GET", "/openapi.json");

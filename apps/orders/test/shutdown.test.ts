@@ -13,6 +13,7 @@ import {
     deferred,
     pgliteDataDir,
     request,
+    scratchDbEnv,
     Stub,
     stubServer,
     testAuth,
@@ -29,7 +30,15 @@ async function startProcess(
     let out = "";
     const child = spawn(process.execPath, [await builtEntry(app)], {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", DATA_DIR: await pgliteDataDir(), ...(await testAuth()).env, ...env },
+        // PGlite unless the test gives a PostgreSQL database.
+        env: {
+            ...process.env,
+            LOG_LEVEL: "info",
+            HOST: "127.0.0.1",
+            ...(env.DATABASE_URL ? {} : { DATA_DIR: await pgliteDataDir() }),
+            ...(await testAuth()).env,
+            ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (out += d));
@@ -115,7 +124,7 @@ describe("graceful shutdown (SIGTERM)", function () {
         const users = await heldUsers();
         stub = users.stub;
         const port = await closedPort();
-        proc = await startProcess("orders", { PORT: String(port), USERS_URL: users.stub.url, ...env });
+        proc = await startProcess("orders", { PORT: String(port), USERS_URL: users.stub.url, ...(await scratchDbEnv()), ...env });
         const url = `http://127.0.0.1:${port}`;
         await waitReady(url);
         return { url, users };
@@ -181,7 +190,7 @@ describe("graceful shutdown (SIGTERM)", function () {
         assert.ok((await stuck) instanceof Error, "the stuck request was cut off");
     });
 
-    it("an idle users process exits 0 promptly", async () => {
+    it("an idle users process on its embedded PGlite exits 0 promptly", async () => {
         const port = await closedPort();
         proc = await startProcess("users", { PORT: String(port) });
         await waitReady(`http://127.0.0.1:${port}`);

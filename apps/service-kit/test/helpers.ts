@@ -178,6 +178,30 @@ export async function until(what: string, check: () => Promise<boolean> | boolea
     }
 }
 
+const scratch: TestDatabase[] = [];
+
+/**
+ * A database for a service under test whose subject is not the database (auth, tracing, the
+ * OpenAPI document, dependencies, shutdown): a fresh database on the test PostgreSQL, made in a
+ * fraction of a PGlite start-up; with SKIP_PG_TESTS=1 and no server, a PGlite copy instead. The
+ * databases are dropped after the run. (The APIs themselves are tested on both backends.)
+ */
+export async function scratchDbEnv(prefix = "apps_scratch"): Promise<Env> {
+    if (await isPostgresReachable()) {
+        const db = await createPgDatabase(prefix);
+        scratch.push(db);
+        return { DATABASE_URL: db.url };
+    }
+    if (process.env.SKIP_PG_TESTS === "1") return { DATA_DIR: await pgliteDataDir() };
+    throw new Error(`PostgreSQL at ${ADMIN_URL} is unreachable (start it, or set SKIP_PG_TESTS=1 to use PGlite instead)`);
+}
+
+if (typeof after === "function") {
+    after(async () => {
+        await Promise.all(scratch.splice(0).map((db) => db.drop()));
+    });
+}
+
 export type BackendName = "postgres" | "pglite";
 
 export interface Backend {

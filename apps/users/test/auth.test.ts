@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { createKey, DEV_AUDIENCE, DEV_ISSUER, mintToken } from "../../../scripts/token";
-import { baseEnv, pgliteDataDir, quiet, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, quiet, request, scratchDbEnv, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../src/app";
 
 const ME = "/api/users/me";
@@ -15,7 +15,7 @@ describe("authentication", () => {
 
     before(async () => {
         svc = await startUsers({
-            env: await baseEnv({ DATA_DIR: await pgliteDataDir(), AUTH_AUDIENCES: `${DEV_AUDIENCE}, second-audience` }),
+            env: await baseEnv({ ...(await scratchDbEnv()), AUTH_AUDIENCES: `${DEV_AUDIENCE}, second-audience` }),
             logSink: quiet,
         });
         await svc.ready;
@@ -107,7 +107,7 @@ describe("authentication from a JWKS URL, with custom claim names", () => {
             (_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(published)),
         );
         const env = await baseEnv({
-            DATA_DIR: await pgliteDataDir(),
+            ...(await scratchDbEnv()),
             AUTH_JWKS_URI: `${jwks.url}/.well-known/jwks.json`,
             AUTH_USER_CLAIM: "uid",
             AUTH_ROLES_CLAIM: "groups",
@@ -162,7 +162,7 @@ describe("authentication from a JWKS URL, with custom claim names", () => {
 describe("authentication when the JWKS cannot be fetched", () => {
     it("answers 503 naming jwks (the token may be fine; the keys are unavailable)", async () => {
         const jwks = await stubServer((_req, res) => void res.writeHead(500).end());
-        const env = await baseEnv({ DATA_DIR: await pgliteDataDir(), AUTH_JWKS_URI: `${jwks.url}/jwks.json` });
+        const env = await baseEnv({ ...(await scratchDbEnv()), AUTH_JWKS_URI: `${jwks.url}/jwks.json` });
         delete env.AUTH_JWKS;
         const svc = await startUsers({ env, logSink: quiet });
         try {
