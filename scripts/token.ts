@@ -54,6 +54,13 @@ export function authEnv(key: LocalKey): Record<string, string> {
 export interface TokenOptions {
     sub?: string;
     admin?: boolean;
+    /**
+     * The user's email address, sent as a verified address (claims `email` and `email_verified`, as
+     * OpenID Connect issuers send them): `<sub>@example.com` unless given; null leaves both out.
+     */
+    email?: string | null;
+    /** The `email_verified` claim (default true). */
+    emailVerified?: boolean;
     ttlSeconds?: number;
     issuer?: string;
     audience?: string | string[];
@@ -64,6 +71,7 @@ export interface TokenOptions {
 export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<string> {
     const { importJWK, SignJWT } = await jose();
     const now = Math.floor(Date.now() / 1000);
+    const email = opts.email === undefined ? defaultEmail(opts.sub) : opts.email;
     const claims: Record<string, unknown> = {
         iss: opts.issuer ?? DEV_ISSUER,
         aud: opts.audience ?? DEV_AUDIENCE,
@@ -71,6 +79,7 @@ export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<stri
         exp: now + (opts.ttlSeconds ?? 3600),
         ...(opts.sub !== undefined ? { sub: opts.sub } : {}),
         ...(opts.admin ? { roles: ["admin"] } : {}),
+        ...(email !== null && email !== undefined ? { email, email_verified: opts.emailVerified ?? true } : {}),
         ...opts.claims,
     };
     // A claim set to undefined in `claims` is left out (tests of tokens without it).
@@ -78,6 +87,11 @@ export async function mintToken(key: LocalKey, opts: TokenOptions): Promise<stri
     return new SignJWT(claims)
         .setProtectedHeader({ alg: ALG, kid: String(key.privateJwk.kid), typ: "JWT" })
         .sign(await importJWK(key.privateJwk, ALG));
+}
+
+/** The address a local token carries for `sub` when none is given (example.com is reserved for examples). */
+export function defaultEmail(sub: string | undefined): string | undefined {
+    return sub ? `${sub}@example.com` : undefined;
 }
 
 const DEFAULT_TTL_SECONDS = 3600;

@@ -52,6 +52,8 @@ describe("compose: the local loop without Kubernetes", () => {
         const validate = ajv.compile(composeSpecSchema());
         const valid = validate(compose);
         assert.ok(valid, JSON.stringify(validate.errors, null, 2));
+        // The dev profile's keys are checked too: a profile must be a list of names.
+        assert.equal(validate({ services: { x: { ...compose.services["users-dev"], profiles: "dev" } } }), false);
         // The schema is no paper tiger: a typo is refused.
         assert.equal(validate({ services: { users: { ...compose.services.users, healtcheck: {} } } }), false);
     });
@@ -69,8 +71,28 @@ describe("compose: the local loop without Kubernetes", () => {
         assert.ok(renovate.packageRules.some((r) => r.matchManagers?.includes("docker-compose") && r.pinDigests === true));
     });
 
-    it("runs exactly the apps of the checkout and PostgreSQL", () => {
-        assert.deepEqual(Object.keys(compose.services).sort(), [...catalog.keys(), "postgres"].sort());
+    it("runs exactly the apps of the checkout and PostgreSQL by default, and each app from source in the dev profile", () => {
+        const byDefault = Object.entries(compose.services).filter(([, svc]) => svc.profiles === undefined);
+        assert.deepEqual(byDefault.map(([name]) => name).sort(), [...catalog.keys(), "postgres"].sort());
+        const dev = Object.entries(compose.services).filter(([, svc]) => svc.profiles !== undefined);
+        assert.deepEqual(dev.map(([name]) => name).sort(), [...catalog.keys()].map((app) => `${app}-dev`).sort());
+        for (const [name, svc] of dev) assert.deepEqual(svc.profiles, ["dev"], name);
+    });
+
+    it("the Dockerfile's dev stage runs the source with tsx in watch mode, and is not the default target", () => {
+        const stages = [...dockerfile.matchAll(/^FROM \S+ AS ([a-z]+)$/gm)].map((m) => m[1]);
+        assert.ok(stages.includes("dev"), stages.join(", "));
+        assert.equal(stages.at(-1), "runtime", "a plain docker build still builds the runtime image");
+        const dev = dockerfile.slice(dockerfile.indexOf("AS dev"), dockerfile.indexOf("AS runtime"));
+        assert.match(dev, /^WORKDIR \/build\/\$\{APP\}$/m);
+        const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dev)![1]) as string[];
+        assert.deepEqual(cmd.slice(0, 3), ["node", "/build/node_modules/tsx/dist/cli.mjs", "watch"]);
+        assert.equal(cmd.at(-1), "src/main.ts");
+        assert.match(dev, /^USER [1-9]\d*:[1-9]\d*$/m, "non-root in dev too");
+        const imageManifest = JSON.parse(fs.readFileSync(path.join(APPS_DIR, "image", "package.json"), "utf8")) as {
+            devDependencies: Record<string, string>;
+        };
+        assert.ok(imageManifest.devDependencies.tsx, "tsx is in the image's lockfile");
     });
 
     for (const facts of catalog.values()) {
@@ -120,6 +142,45 @@ describe("compose: the local loop without Kubernetes", () => {
                 assert.deepEqual(Object.keys(service.depends_on).sort(), needs);
                 for (const need of needs) assert.equal(service.depends_on[need].condition, "service_healthy");
                 assert.ok(parseInt(service.stop_grace_period, 10) > facts.shutdownGraceSeconds, service.stop_grace_period);
+            });
+        });
+
+        describe(`${facts.name}-dev (profile dev)`, () => {
+            const dev = compose.services[`${facts.name}-dev`];
+            const service = compose.services[facts.name];
+
+            it("is the Dockerfile's dev stage of this app, with its source and the kit's bind-mounted read-only", () => {
+                assert.deepEqual(dev.build, { context: ".", dockerfile: "Dockerfile", target: "dev", args: { APP: facts.name } });
+                assert.deepEqual(dev.volumes, [
+                    "./service-kit/src:/build/service-kit/src:ro",
+                    `./${facts.name}/src:/build/${facts.name}/src:ro`,
+                ]);
+                for (const volume of dev.volumes as string[]) {
+                    assert.ok(fs.statSync(path.join(APPS_DIR, volume.split(":")[0])).isDirectory(), volume);
+                }
+                assert.match(dev.image, new RegExp(`^orders-platform/${facts.name}-dev:${facts.checkoutVersion.replace(/\./g, "\\.")}$`));
+            });
+
+            it("keeps the hardening of the default service", () => {
+                for (const key of ["user", "read_only", "tmpfs", "cap_drop", "security_opt", "stop_grace_period"]) {
+                    assert.deepEqual(dev[key], service[key], key);
+                }
+            });
+
+            it("has the default service's variables, calling the dev variants of its callees", () => {
+                const env = environment(dev);
+                assert.deepEqual(Object.keys(env).sort(), Object.keys(environment(service)).sort());
+                assert.equal(env.DATABASE_URL, environment(service).DATABASE_URL);
+                for (const callee of facts.calls) {
+                    assert.equal(env[`${callee.toUpperCase()}_URL`], `http://${callee}-dev:${catalog.get(callee)!.port}`);
+                }
+            });
+
+            it("publishes the app's port on loopback on a port of its own (the default services keep theirs), with the readiness check", () => {
+                assert.deepEqual(dev.ports, [`127.0.0.1:${facts.port + 10000}:${facts.port}`]);
+                assert.ok((dev.healthcheck.test.at(-1) as string).includes(`'http://127.0.0.1:${facts.port}${facts.health.readiness}'`));
+                const needs = [...(facts.database ? ["postgres"] : []), ...facts.calls.map((c) => `${c}-dev`)].sort();
+                assert.deepEqual(Object.keys(dev.depends_on).sort(), needs);
             });
         });
     }

@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import { RunningService } from "@orders-platform/service-kit";
-import { baseEnv, closedPort, quiet, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, closedPort, quiet, request, scratchDbEnv, Stub, stubServer, testAuth, until } from "../../service-kit/test/helpers";
 import { startOrders } from "../src/app";
 
 const PROFILE_ID = "0190a6f0-0000-7000-8000-0000000000ab";
@@ -46,7 +46,7 @@ describe("orders when users is unavailable", function () {
     async function start(usersUrl: string, extra: Record<string, string> = {}) {
         orders = await startOrders({
             env: await baseEnv({
-                DATA_DIR: "memory://",
+                ...(await scratchDbEnv()),
                 LOG_LEVEL: "error",
                 USERS_URL: usersUrl,
                 USERS_TIMEOUT_MS: "200",
@@ -149,8 +149,9 @@ describe("orders when users is unavailable", function () {
         }
         assert.equal(await count(), 0);
         state.mode = "ok";
-        await new Promise((r) => setTimeout(r, 600));
-        const res = await post();
+        // Open until the reset time has passed; then one probe goes through and closes it.
+        let res = await post();
+        await until("the breaker lets a probe through", async () => (res = await post()).status !== 503);
         assert.equal(res.status, 201, res.text);
         assert.equal(await count(), 1);
         const metrics = await request(orders!.url, "GET", "/metrics");

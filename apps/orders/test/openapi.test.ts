@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { baseEnv, HttpResult, quiet, request, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, HttpResult, quiet, request, scratchDbEnv, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../../users/src/app";
 import { startOrders } from "../src/app";
 
@@ -28,9 +28,9 @@ describe("OpenAPI documents", () => {
     addFormats(ajv);
 
     before(async () => {
-        users = await startUsers({ env: await baseEnv({ DATA_DIR: "memory://" }), logSink: quiet });
+        users = await startUsers({ env: await baseEnv({ ...(await scratchDbEnv()) }), logSink: quiet });
         await users.ready;
-        orders = await startOrders({ env: await baseEnv({ DATA_DIR: "memory://", USERS_URL: users.url }), logSink: quiet });
+        orders = await startOrders({ env: await baseEnv({ ...(await scratchDbEnv()), USERS_URL: users.url }), logSink: quiet });
         await orders.ready;
         for (const [name, svc] of Object.entries({ users, orders })) {
             const res = await request(svc.url, "GET", "/openapi.json");
@@ -109,19 +109,20 @@ describe("OpenAPI documents", () => {
 
         // users
         await hit("users", "GET", "/api/users/me", "/api/users/me", { headers: alice });
-        const profile = await hit("users", "POST", "/api/users", "/api/users", {
-            headers: alice,
-            body: { email: "alice@example.com", name: "Alice" },
-        });
-        await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { email: "ALICE@example.com", name: "Bob" } });
-        await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { email: "bob@example.com", name: "\u0000" } });
-        await hit("users", "POST", "/api/users", "/api/users", { body: { email: "x@example.com", name: "x" } });
-        await hit("users", "POST", "/api/users", "/api/users", { headers: { ...bob, "content-type": "text/csv" }, raw: "a,b" });
-        await hit("users", "POST", "/api/users", "/api/users", {
-            headers: bob,
-            body: { email: "b@example.com", name: "x".repeat(1024 * 1024) },
-        });
+        const profile = await hit("users", "POST", "/api/users", "/api/users", { headers: alice, body: { name: "Alice" } });
+        // Bob's issuer verified Alice's address too: 409 email_taken.
+        const bobWithAlicesEmail = await auth.as("openapi-bob", { email: "OPENAPI-ALICE@example.com" });
+        await hit("users", "POST", "/api/users", "/api/users", { headers: bobWithAlicesEmail, body: { name: "Bob" } });
+        await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { name: "\u0000" } });
         await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { email: "bob@example.com", name: "Bob" } });
+        await hit("users", "POST", "/api/users", "/api/users", {
+            headers: await auth.as("openapi-nomail", { email: null }),
+            body: { name: "N" },
+        });
+        await hit("users", "POST", "/api/users", "/api/users", { body: { name: "x" } });
+        await hit("users", "POST", "/api/users", "/api/users", { headers: { ...bob, "content-type": "text/csv" }, raw: "a,b" });
+        await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { name: "x".repeat(1024 * 1024) } });
+        await hit("users", "POST", "/api/users", "/api/users", { headers: bob, body: { name: "Bob" } });
         await hit("users", "GET", "/api/users/me", "/api/users/me", { headers: alice });
         await hit("users", "GET", "/api/users/:id", `/api/users/${profile.body.id}`, { headers: alice });
         await hit("users", "GET", "/api/users/:id", `/api/users/${profile.body.id}`, { headers: bob });
@@ -168,6 +169,7 @@ describe("OpenAPI documents", () => {
             const media = response.content?.[contentType];
             assert.ok(media, `${where}: ${contentType} is not documented (${Object.keys(response.content ?? {})})`);
             if (contentType !== "application/json") continue;
+            assert.equal(res.text, JSON.stringify(JSON.parse(res.text)), `${where}: compact JSON, no pretty-printing`);
             const validate = ajv.compile(media.schema);
             assert.ok(validate(res.body), `${where}: ${ajv.errorsText(validate.errors)}\n${res.text.slice(0, 300)}`);
         }

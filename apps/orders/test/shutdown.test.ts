@@ -1,11 +1,24 @@
 // Graceful shutdown of the real process: SIGTERM stops accepting, closes idle keep-alive
 // connections, lets in-flight requests finish with `Connection: close`, closes the pool and exits
 // 0 within the grace period; a forced shutdown (grace period exceeded) exits non-zero.
+// The processes run the apps built once for the run; every step waits for an event (a request
+// reaching the users stand-in, a refused connection), never for a fixed time.
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawn } from "node:child_process";
 import * as http from "node:http";
 import * as path from "node:path";
-import { closedPort, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import {
+    builtEntry,
+    closedPort,
+    deferred,
+    pgliteDataDir,
+    request,
+    scratchDbEnv,
+    Stub,
+    stubServer,
+    testAuth,
+    until,
+} from "../../service-kit/test/helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..", "..");
 const ORDER = { items: [{ sku: "A", quantity: 1, unitPriceCents: 1 }] };
@@ -15,9 +28,17 @@ async function startProcess(
     env: Record<string, string>,
 ): Promise<{ child: ChildProcess; exited: Promise<number | null>; output: () => string }> {
     let out = "";
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "apps", app, "src", "main.ts")], {
+    const child = spawn(process.execPath, [await builtEntry(app)], {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: "info", HOST: "127.0.0.1", DATA_DIR: "memory://", ...(await testAuth()).env, ...env },
+        // PGlite unless the test gives a PostgreSQL database.
+        env: {
+            ...process.env,
+            LOG_LEVEL: "info",
+            HOST: "127.0.0.1",
+            ...(env.DATABASE_URL ? {} : { DATA_DIR: await pgliteDataDir() }),
+            ...(await testAuth()).env,
+            ...env,
+        },
         stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d) => (out += d));
@@ -27,16 +48,25 @@ async function startProcess(
 }
 
 async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-        try {
-            if ((await request(url, "GET", "/readyz")).status === 200) return;
-        } catch {
-            /* not listening yet */
-        }
-        await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${url} not ready`);
+    await until(
+        `${url} is ready`,
+        () =>
+            request(url, "GET", "/readyz").then(
+                (r) => r.status === 200,
+                () => false,
+            ),
+        timeoutMs,
+    );
+}
+
+/** Resolves once a new connection to `url` is refused. */
+function refusesConnections(url: string): Promise<void> {
+    return until(`${url} refuses new connections`, () =>
+        request(url, "GET", "/healthz").then(
+            () => false,
+            (err: Error) => /ECONNREFUSED/.test(err.message),
+        ),
+    );
 }
 
 /** One request on a given keep-alive agent. */
@@ -57,20 +87,25 @@ function keepAliveRequest(agent: http.Agent, url: string, method: string, p: str
     });
 }
 
-/** A users stand-in that answers the profile lookup after `delayMs` (or never). */
-function slowUsers(delayMs: number | "never"): Promise<Stub> {
-    return stubServer((req, res) => {
+/**
+ * A users stand-in that holds each profile lookup until the test releases it (or forever):
+ * `arrived` resolves when orders is in the middle of a POST.
+ */
+async function heldUsers(): Promise<{ stub: Stub; arrived: Promise<void>; release(): void }> {
+    const arrived = deferred();
+    const released = deferred();
+    const stub = await stubServer((req, res) => {
         if (req.url === "/healthz") return void res.writeHead(200).end("{}");
-        if (delayMs === "never") return;
-        setTimeout(
-            () => res.writeHead(200, { "content-type": "application/json" }).end('{"id":"0190a6f0-0000-7000-8000-0000000000ab"}'),
-            delayMs,
+        arrived.resolve();
+        void released.promise.then(() =>
+            res.writeHead(200, { "content-type": "application/json" }).end('{"id":"0190a6f0-0000-7000-8000-0000000000ab"}'),
         );
     });
+    return { stub, arrived: arrived.promise, release: () => released.resolve() };
 }
 
 describe("graceful shutdown (SIGTERM)", function () {
-    // Each test starts a real process (tsx + PGlite), slow on a busy machine.
+    // Each test starts a real process (node + PGlite), slow on a busy machine.
     this.timeout(120_000);
     let stub: Stub | undefined;
     let proc: Awaited<ReturnType<typeof startProcess>> | undefined;
@@ -84,25 +119,25 @@ describe("graceful shutdown (SIGTERM)", function () {
         stub = undefined;
     });
 
-    /** orders as a real process calling a users stand-in that answers after `usersDelayMs`; resolves once ready. */
-    async function startOrders(usersDelayMs: number | "never", env: Record<string, string>): Promise<string> {
-        stub = await slowUsers(usersDelayMs);
+    /** orders as a real process calling a users stand-in that holds its answers; resolves once ready. */
+    async function startOrders(env: Record<string, string>): Promise<{ url: string; users: Awaited<ReturnType<typeof heldUsers>> }> {
+        const users = await heldUsers();
+        stub = users.stub;
         const port = await closedPort();
-        proc = await startProcess("orders", { PORT: String(port), USERS_URL: stub.url, ...env });
+        proc = await startProcess("orders", { PORT: String(port), USERS_URL: users.stub.url, ...(await scratchDbEnv()), ...env });
         const url = `http://127.0.0.1:${port}`;
         await waitReady(url);
-        return url;
+        return { url, users };
     }
 
     it("orders finishes the in-flight POST with Connection: close, refuses new connections, exits 0", async () => {
-        // users answers after 800 ms, so the POST is in flight when SIGTERM arrives.
-        const url = await startOrders(800, { USERS_TIMEOUT_MS: "3000", SHUTDOWN_GRACE_SECONDS: "10" });
+        const { url, users } = await startOrders({ USERS_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_SECONDS: "10" });
         const inFlight = request(url, "POST", "/api/orders", { body: ORDER, headers: auth });
-        await new Promise((r) => setTimeout(r, 200));
+        await users.arrived; // the POST is being served
         const signalled = Date.now();
         proc!.child.kill("SIGTERM");
-        await new Promise((r) => setTimeout(r, 100));
-        await assert.rejects(request(url, "GET", "/healthz"), /ECONNREFUSED/, "no new connections after SIGTERM");
+        await refusesConnections(url);
+        users.release();
         const res = await inFlight;
         assert.equal(res.status, 201, res.text);
         assert.equal(res.headers.connection, "close");
@@ -114,7 +149,7 @@ describe("graceful shutdown (SIGTERM)", function () {
     });
 
     it("keep-alive clients: an idle connection is closed at SIGTERM, a busy one gets Connection: close; no request is reset", async () => {
-        const url = await startOrders(600, { USERS_TIMEOUT_MS: "3000", SHUTDOWN_GRACE_SECONDS: "10" });
+        const { url, users } = await startOrders({ USERS_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_SECONDS: "10" });
         const idleAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         const busyAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
         try {
@@ -126,9 +161,10 @@ describe("graceful shutdown (SIGTERM)", function () {
             const idleSocket = Object.values(idleAgent.freeSockets).flat()[0]!;
             const idleClosed = new Promise<void>((resolve) => idleSocket.once("close", () => resolve()));
             const busy = keepAliveRequest(busyAgent, url, "POST", "/api/orders", auth, ORDER);
-            await new Promise((r) => setTimeout(r, 200));
+            await users.arrived;
             proc!.child.kill("SIGTERM");
             await idleClosed; // the server closed the idle connection: the client will not send on it
+            users.release();
             const done = await busy;
             assert.equal(done.status, 201, done.body);
             assert.equal(done.headers.connection, "close");
@@ -142,9 +178,9 @@ describe("graceful shutdown (SIGTERM)", function () {
     });
 
     it("a forced shutdown (grace period exceeded) exits non-zero", async () => {
-        const url = await startOrders("never", { USERS_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_SECONDS: "1" });
+        const { url, users } = await startOrders({ USERS_TIMEOUT_MS: "30000", SHUTDOWN_GRACE_SECONDS: "1" });
         const stuck = request(url, "POST", "/api/orders", { body: ORDER, headers: auth }).catch((err: Error) => err);
-        await new Promise((r) => setTimeout(r, 200));
+        await users.arrived; // never released
         const signalled = Date.now();
         proc!.child.kill("SIGTERM");
         const code = await proc!.exited;
@@ -154,7 +190,7 @@ describe("graceful shutdown (SIGTERM)", function () {
         assert.ok((await stuck) instanceof Error, "the stuck request was cut off");
     });
 
-    it("an idle users process exits 0 promptly", async () => {
+    it("an idle users process on its embedded PGlite exits 0 promptly", async () => {
         const port = await closedPort();
         proc = await startProcess("users", { PORT: String(port) });
         await waitReady(`http://127.0.0.1:${port}`);

@@ -14,6 +14,8 @@ export interface Principal {
     /** The value of the user claim: owner of profiles and orders. */
     subject: string;
     admin: boolean;
+    /** The email address the issuer verified (email claim, with the verified claim true); absent otherwise. */
+    email?: string;
 }
 
 /** Signature algorithms accepted: asymmetric only, so a leaked verification key cannot mint tokens. */
@@ -21,6 +23,9 @@ export const ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 const CLOCK_TOLERANCE_SECONDS = 5;
 const MAX_CACHE_MS = 60_000;
 const SUBJECT = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
+/** An address as issuers send it: one @, no spaces or control characters, a dot in the domain. */
+export const EMAIL = /^[^\s@\p{C}]+@[^\s@\p{C}]+\.[^\s@\p{C}]+$/u;
+export const EMAIL_MAX_LENGTH = 254;
 
 interface CacheEntry {
     principal: Principal;
@@ -99,7 +104,20 @@ export class TokenVerifier {
         }
         const roles = payload[this.config.rolesClaim];
         const list = Array.isArray(roles) ? roles : typeof roles === "string" ? roles.split(/\s+/) : [];
-        return { subject, admin: list.includes(this.config.adminRole) };
+        const principal: Principal = { subject, admin: list.includes(this.config.adminRole) };
+        const email = this.verifiedEmail(payload);
+        if (email !== undefined) principal.email = email;
+        return principal;
+    }
+
+    /** The email claim when the issuer says it verified it (true, or "true" as some issuers send it). */
+    private verifiedEmail(payload: JWTPayload): string | undefined {
+        const verified = payload[this.config.emailVerifiedClaim];
+        if (verified !== true && verified !== "true") return undefined;
+        const email = payload[this.config.emailClaim];
+        if (typeof email !== "string") return undefined;
+        const trimmed = email.trim();
+        return trimmed.length <= EMAIL_MAX_LENGTH && EMAIL.test(trimmed) ? trimmed : undefined;
     }
 }
 

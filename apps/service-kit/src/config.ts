@@ -24,6 +24,9 @@ export interface AuthConfig {
     /** Claim listing roles (array or space-separated string), and the role that makes an admin. */
     rolesClaim: string;
     adminRole: string;
+    /** Claim holding the user's email address, and the claim saying the issuer verified it (true). */
+    emailClaim: string;
+    emailVerifiedClaim: string;
 }
 
 export interface DatabaseConfig {
@@ -144,6 +147,8 @@ export function loadAuthConfig(env: Env): AuthConfig {
         userClaim: claimName(env, "AUTH_USER_CLAIM", "sub"),
         rolesClaim: claimName(env, "AUTH_ROLES_CLAIM", "roles"),
         adminRole: claimName(env, "AUTH_ADMIN_ROLE", "admin"),
+        emailClaim: claimName(env, "AUTH_EMAIL_CLAIM", "email"),
+        emailVerifiedClaim: claimName(env, "AUTH_EMAIL_VERIFIED_CLAIM", "email_verified"),
     };
 }
 

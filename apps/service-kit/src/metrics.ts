@@ -13,8 +13,9 @@ export class Metrics {
     readonly registry = new Registry();
     private readonly requests: Counter<"route" | "method" | "status">;
     private readonly duration: Histogram<"route" | "method" | "status">;
-    readonly inFlight: Gauge;
     private readonly children = new Map<string, Children>();
+    /** Requests being served, read when the gauge is scraped (no bookkeeping per request). */
+    private inFlightSource: () => number = () => 0;
 
     constructor(app: string, opts: { defaultMetrics?: boolean } = {}) {
         this.registry.setDefaultLabels({ app });
@@ -32,11 +33,20 @@ export class Metrics {
             buckets: HTTP_BUCKETS,
             registers: [this.registry],
         });
-        this.inFlight = new Gauge({
+        const inFlight = () => this.inFlightSource();
+        new Gauge({
             name: "http_requests_in_flight",
             help: "HTTP requests being served",
             registers: [this.registry],
+            collect() {
+                this.set(inFlight());
+            },
         });
+    }
+
+    /** Where the in-flight gauge reads its value. */
+    countInFlight(source: () => number): void {
+        this.inFlightSource = source;
     }
 
     /** Records one served request; label children are cached so the hot path does no label hashing. */

@@ -1,5 +1,5 @@
-// Read helpers every resource API shares: rows carry their JSON text already (built in SQL), so an
-// answer is written without parsing and re-serialising it; lists are cursor-paged by id.
+// Read helpers every resource API shares: a row is the resource (columns named like its JSON
+// properties), serialised by the route's compiled response schema; lists are cursor-paged by id.
 import type { FastifyReply } from "fastify";
 import type { Principal } from "./auth";
 import { NotFoundError, ValidationError } from "./errors";
@@ -19,16 +19,21 @@ export function sqlIsoTime(column: string): string {
     return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-type JsonRow = { body: string };
-type PagedRow = { id: string; body: string };
+/** A resource as the database returns it: its properties, the id among them. */
+export type ResourceRow = { id: string } & Record<string, unknown>;
 
 export interface PageSource {
-    first(limit: number): Promise<PagedRow[]>;
-    after(afterId: string, limit: number): Promise<PagedRow[]>;
+    first(limit: number): Promise<ResourceRow[]>;
+    after(afterId: string, limit: number): Promise<ResourceRow[]>;
 }
 
-/** One page as `{items, nextCursor}` JSON; `source` returns at most the rows asked for. */
-export async function listPage(query: { limit: number; cursor?: string }, source: PageSource): Promise<string> {
+export interface PageOf {
+    items: ResourceRow[];
+    nextCursor: string | null;
+}
+
+/** One page as `{items, nextCursor}`; `source` returns at most the rows asked for. */
+export async function listPage(query: { limit: number; cursor?: string }, source: PageSource): Promise<PageOf> {
     const { limit, cursor } = query;
     let afterId: string | undefined;
     if (cursor !== undefined) {
@@ -39,8 +44,7 @@ export async function listPage(query: { limit: number; cursor?: string }, source
     const rows = afterId ? await source.after(afterId, limit + 1) : await source.first(limit + 1);
     const more = rows.length > limit;
     const page = more ? rows.slice(0, limit) : rows;
-    const next = more ? JSON.stringify(encodeCursor(String(page[page.length - 1].id))) : "null";
-    return `{"items":[${page.map((r) => r.body).join(",")}],"nextCursor":${next}}`;
+    return { items: page, nextCursor: more ? encodeCursor(String(page[page.length - 1].id)) : null };
 }
 
 export interface ResourceDoc {
@@ -57,7 +61,7 @@ const operation = (doc: ResourceDoc) => ({ tags: [doc.tag], security: BEARER, su
 export function getByIdRoute(
     api: Api,
     path: string,
-    doc: ResourceDoc & { resource: string; find(id: string, caller: Principal): Promise<JsonRow[]> },
+    doc: ResourceDoc & { resource: string; find(id: string, caller: Principal): Promise<ResourceRow[]> },
 ): void {
     api.get(
         path,
@@ -68,10 +72,10 @@ export function getByIdRoute(
                 response: { 200: doc.item, ...errorResponses([400, 401, 404, 503]) },
             },
         },
-        async (request, reply) => {
+        async (request) => {
             const rows = await doc.find(request.params.id, principal(request));
             if (rows.length === 0) throw new NotFoundError(doc.resource);
-            return sendJson(reply, 200, rows[0].body);
+            return rows[0];
         },
     );
 }
@@ -98,9 +102,9 @@ export function listRoute(
                 response: { 200: Page(doc.item, doc.description), ...errorResponses(doc.errors) },
             },
         },
-        async (request, reply) => {
+        async (request) => {
             const query = request.query as PageParams;
-            return sendJson(reply, 200, await listPage(query, doc.source(query, principal(request))));
+            return listPage(query, doc.source(query, principal(request)));
         },
     );
 }

@@ -26,6 +26,16 @@ const INVISIBLE = "\\p{Z}\\p{C}\\p{M}\\u115F\\u1160\\u3164\\uFFA0\\u2800";
  */
 export const TEXT_PATTERN = `^(?=.*?[^${INVISIBLE}])[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}]*$`;
 
+/**
+ * Bidirectional controls: embeddings, overrides, isolates and the directional marks. In a name they
+ * reorder the text around it for everyone who reads it ("Trojan Source"-style spoofing).
+ */
+const BIDI_CONTROLS = "\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069";
+export const NO_BIDI_PATTERN = `^[^${BIDI_CONTROLS}]*$`;
+/** Combining marks one character may carry: every script needs fewer; "zalgo" text stacks dozens. */
+export const MAX_COMBINING_MARKS = 4;
+export const MARKS_PATTERN = `^(?!.*\\p{M}{${MAX_COMBINING_MARKS + 1}})`;
+
 /** A single line of human text of 1..maxLength characters (code points, not UTF-16 units). */
 export const Text = (maxLength: number, description: string) =>
     Type.String({
@@ -33,6 +43,19 @@ export const Text = (maxLength: number, description: string) =>
         maxLength,
         pattern: TEXT_PATTERN,
         [PATTERN_MESSAGE]: "must contain a visible character and no control characters, line separators or unpaired surrogates",
+        allOf: [
+            {
+                type: "string",
+                pattern: NO_BIDI_PATTERN,
+                [PATTERN_MESSAGE]:
+                    "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C)",
+            },
+            {
+                type: "string",
+                pattern: MARKS_PATTERN,
+                [PATTERN_MESSAGE]: `must not stack more than ${MAX_COMBINING_MARKS} combining marks on one character`,
+            },
+        ],
         description,
     });
 

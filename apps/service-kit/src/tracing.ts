@@ -10,8 +10,11 @@ import type { Logger } from "./log";
 export interface Tracing {
     /** Set when spans are recorded and exported. */
     readonly tracer?: Tracer;
-    /** The server span of one request (a non-recording one when tracing is off). */
-    startServerSpan(name: string, traceparent: string | string[] | undefined, attributes: Attributes): Span;
+    /**
+     * The server span of one request: non-recording when tracing is off or the caller's trace is
+     * not sampled (decided before any span work), recording otherwise.
+     */
+    startServerSpan(method: string | undefined, url: string | undefined, traceparent: string | string[] | undefined): Span;
     shutdown(): Promise<void>;
 }
 
@@ -42,24 +45,29 @@ export function setupTracing(opts: {
     opts.log.info({ endpoint: opts.endpoint }, "tracing enabled");
     return {
         tracer,
-        startServerSpan: (name, traceparent, attributes) => {
+        startServerSpan: (method, url, traceparent) => {
             const parent = parseTraceparent(traceparent);
+            // The caller decided not to sample this trace: propagate it, record nothing.
+            if (parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === 0) return nonRecording(parent);
             const ctx = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
-            return tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, ctx);
+            const attributes: Attributes = { "http.request.method": method ?? "", "url.path": (url ?? "").split("?")[0] };
+            return tracer.startSpan(`${method} unmatched`, { kind: SpanKind.SERVER, attributes }, ctx);
         },
         shutdown: () => provider.shutdown().catch((err) => opts.log.warn({ err }, "trace export on shutdown failed")),
     };
 }
 
+/** A span that records nothing but carries the caller's trace (or a fresh one) with its own id. */
+function nonRecording(parent: SpanContext | undefined): Span {
+    return trace.wrapSpanContext({
+        traceId: parent?.traceId ?? randomHex(16),
+        spanId: randomHex(8),
+        traceFlags: parent?.traceFlags ?? TraceFlags.NONE,
+    });
+}
+
 const untraced: Tracing = {
-    startServerSpan: (_name, traceparent) => {
-        const parent = parseTraceparent(traceparent);
-        return trace.wrapSpanContext({
-            traceId: parent?.traceId ?? randomHex(16),
-            spanId: randomHex(8),
-            traceFlags: parent?.traceFlags ?? TraceFlags.NONE,
-        });
-    },
+    startServerSpan: (_method, _url, traceparent) => nonRecording(parseTraceparent(traceparent)),
     shutdown: async () => undefined,
 };
 

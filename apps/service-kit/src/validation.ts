@@ -39,23 +39,79 @@ function headerName(name: string): string {
     return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 }
 
+const TYPE_NAMES: Record<string, string> = {
+    string: "a string",
+    integer: "a whole number",
+    number: "a number",
+    boolean: "true or false",
+    array: "an array",
+    object: "an object",
+    null: "null",
+};
+
+const FORMAT_NAMES: Record<string, string> = {
+    uuid: "a UUID",
+    "date-time": "an RFC 3339 date and time",
+    date: "a date (YYYY-MM-DD)",
+    email: "an email address",
+    uri: "an absolute URI",
+};
+
+const plural = (n: unknown, one: string, many: string) => `${n} ${Number(n) === 1 ? one : many}`;
+
+/**
+ * Our wording for each rule a schema can state (never the validator's own message); a rule not
+ * listed here answers "is not valid", and a test holds every rule the routes use to this table.
+ */
+const MESSAGES: Record<string, (params: Record<string, unknown>, parentSchema: Record<string, unknown>) => string> = {
+    type: (p) => {
+        const types = Array.isArray(p.type) ? p.type : String(p.type).split(",");
+        return `must be ${types.map((t) => TYPE_NAMES[String(t)] ?? String(t)).join(" or ")}`;
+    },
+    required: () => "is required",
+    additionalProperties: () => "is not a known field",
+    minLength: (p) => (Number(p.limit) === 1 ? "must not be empty" : `must be at least ${plural(p.limit, "character", "characters")} long`),
+    maxLength: (p) => `must be at most ${plural(p.limit, "character", "characters")} long`,
+    minimum: (p) => `must be ${p.limit} or more`,
+    maximum: (p) => `must be ${p.limit} or less`,
+    exclusiveMinimum: (p) => `must be more than ${p.limit}`,
+    exclusiveMaximum: (p) => `must be less than ${p.limit}`,
+    multipleOf: (p) => `must be a multiple of ${p.multipleOf}`,
+    minItems: (p) => `must hold at least ${plural(p.limit, "item", "items")}`,
+    maxItems: (p) => `must hold at most ${plural(p.limit, "item", "items")}`,
+    uniqueItems: () => "must not hold the same item twice",
+    minProperties: (p) => `must have at least ${plural(p.limit, "field", "fields")}`,
+    maxProperties: (p) => `must have at most ${plural(p.limit, "field", "fields")}`,
+    format: (p) => `must be ${FORMAT_NAMES[String(p.format)] ?? `in the ${p.format} format`}`,
+    pattern: (_p, parent) =>
+        typeof parent[PATTERN_MESSAGE] === "string" ? String(parent[PATTERN_MESSAGE]) : "has characters that are not allowed here",
+    const: (p) => `must be ${JSON.stringify(p.allowedValue)}`,
+    enum: (p) => `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+    anyOf: () => "matches none of the allowed shapes",
+    oneOf: () => "matches none of the allowed shapes",
+};
+
+/** Rules that have our own wording (see MESSAGES). */
+export const WORDED_RULES: ReadonlySet<string> = new Set(Object.keys(MESSAGES));
+
+/** Our message for one failed rule. */
+export function ruleMessage(e: ErrorObject): string {
+    const wording = MESSAGES[e.keyword];
+    return wording ? wording(e.params as Record<string, unknown>, (e.parentSchema ?? {}) as Record<string, unknown>) : "is not valid";
+}
+
 /** The 400 for the first failed rule, naming the field as a JSON path, query parameter or header. */
 export function validationError(errors: readonly ErrorObject[], context: string | undefined): ValidationError {
     const e = errors[0];
     let path = pointerToField(e.instancePath);
-    let message = e.message ?? "is invalid";
     if (e.keyword === "required") {
         const missing = String((e.params as { missingProperty: string }).missingProperty);
         path = path === "" ? missing : `${path}.${missing}`;
-        message = "is required";
     } else if (e.keyword === "additionalProperties") {
         const extra = String((e.params as { additionalProperty: string }).additionalProperty);
         path = path === "" ? extra : `${path}.${extra}`;
-        message = "is not a known field";
-    } else if (e.keyword === "pattern" && typeof e.parentSchema?.[PATTERN_MESSAGE] === "string") {
-        message = e.parentSchema[PATTERN_MESSAGE];
     }
     const where = context ?? "body";
     const field = where === "headers" ? headerName(path) : path === "" ? (where === "body" ? "body" : where) : path;
-    return new ValidationError(field, message);
+    return new ValidationError(field, ruleMessage(e));
 }

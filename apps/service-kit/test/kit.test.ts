@@ -9,8 +9,19 @@ import { DependencyError, HttpError } from "../src/errors";
 import { decodeCursor, encodeCursor, isUuid, uuidv7 } from "../src/ids";
 import { createLogger } from "../src/log";
 import { migrate, Migration, migrationsApplied } from "../src/migrate";
-import { pointerToField } from "../src/validation";
-import { ADMIN_URL, closedPort, createPgDatabase, isPostgresReachable, quiet, stubServer, testAuth } from "./helpers";
+import type { ErrorObject } from "ajv";
+import { PATTERN_MESSAGE, pointerToField, ruleMessage, validationError, validatorCompiler, WORDED_RULES } from "../src/validation";
+import {
+    ADMIN_URL,
+    closedPort,
+    createPgDatabase,
+    isPostgresReachable,
+    pgliteDataDir,
+    quiet,
+    stubServer,
+    testAuth,
+    VALIDATOR_DEFAULT_WORDING,
+} from "./helpers";
 
 const manifest = { name: "demo", version: "1.2.3", ordersPlatform: { port: 8089, shutdownGraceSeconds: 20 } };
 const log = createLogger("error", {}, quiet);
@@ -49,6 +60,8 @@ describe("service-kit", () => {
                 userClaim: "sub",
                 rolesClaim: "roles",
                 adminRole: "admin",
+                emailClaim: "email",
+                emailVerifiedClaim: "email_verified",
             });
             const e = loadConfig(manifest, {
                 ...AUTH,
@@ -63,6 +76,8 @@ describe("service-kit", () => {
                 AUTH_USER_CLAIM: "email",
                 AUTH_ROLES_CLAIM: "https://example.com/roles",
                 AUTH_ADMIN_ROLE: "ops",
+                AUTH_EMAIL_CLAIM: "https://example.com/email",
+                AUTH_EMAIL_VERIFIED_CLAIM: "mail_verified",
             });
             assert.equal(e.port, 9000);
             assert.equal(e.logLevel, "debug");
@@ -78,6 +93,8 @@ describe("service-kit", () => {
             assert.equal(e.auth.userClaim, "email");
             assert.equal(e.auth.rolesClaim, "https://example.com/roles");
             assert.equal(e.auth.adminRole, "ops");
+            assert.equal(e.auth.emailClaim, "https://example.com/email");
+            assert.equal(e.auth.emailVerifiedClaim, "mail_verified");
         });
 
         it("takes an inline JWKS instead of a URL", async () => {
@@ -110,6 +127,8 @@ describe("service-kit", () => {
             ["AUTH_USER_CLAIM", { ...AUTH, AUTH_USER_CLAIM: "has space" }],
             ["AUTH_ROLES_CLAIM", { ...AUTH, AUTH_ROLES_CLAIM: "a\tb" }],
             ["AUTH_ADMIN_ROLE", { ...AUTH, AUTH_ADMIN_ROLE: "x".repeat(201) }],
+            ["AUTH_EMAIL_CLAIM", { ...AUTH, AUTH_EMAIL_CLAIM: "e mail" }],
+            ["AUTH_EMAIL_VERIFIED_CLAIM", { ...AUTH, AUTH_EMAIL_VERIFIED_CLAIM: "verified\u0000" }],
         ];
         for (const [key, env] of bad) {
             it(`rejects a bad ${key} with a ConfigError naming it (${JSON.stringify(env[key] ?? "unset")})`, () => {
@@ -146,6 +165,64 @@ describe("service-kit", () => {
     });
 
     describe("validation errors", () => {
+        // One failing value per rule a schema can state, through the kit's own validator compiler.
+        const cases: Array<[string, object, unknown, string]> = [
+            ["type", { type: "string" }, 42, "must be a string"],
+            ["type", { type: "integer" }, 1.5, "must be a whole number"],
+            ["type", { type: ["string", "null"] }, 3, "must be a string or null"],
+            ["required", { type: "object", required: ["name"] }, {}, "is required"],
+            ["additionalProperties", { type: "object", additionalProperties: false }, { x: 1 }, "is not a known field"],
+            ["minLength", { type: "string", minLength: 1 }, "", "must not be empty"],
+            ["minLength", { type: "string", minLength: 3 }, "ab", "must be at least 3 characters long"],
+            ["maxLength", { type: "string", maxLength: 2 }, "abc", "must be at most 2 characters long"],
+            ["minimum", { type: "integer", minimum: 1 }, 0, "must be 1 or more"],
+            ["maximum", { type: "integer", maximum: 100 }, 101, "must be 100 or less"],
+            ["exclusiveMinimum", { type: "number", exclusiveMinimum: 0 }, 0, "must be more than 0"],
+            ["exclusiveMaximum", { type: "number", exclusiveMaximum: 1 }, 1, "must be less than 1"],
+            ["multipleOf", { type: "integer", multipleOf: 5 }, 7, "must be a multiple of 5"],
+            ["minItems", { type: "array", minItems: 1 }, [], "must hold at least 1 item"],
+            ["maxItems", { type: "array", maxItems: 2 }, [1, 2, 3], "must hold at most 2 items"],
+            ["uniqueItems", { type: "array", uniqueItems: true }, [1, 1], "must not hold the same item twice"],
+            ["minProperties", { type: "object", minProperties: 1 }, {}, "must have at least 1 field"],
+            ["maxProperties", { type: "object", maxProperties: 1 }, { a: 1, b: 2 }, "must have at most 1 field"],
+            ["format", { type: "string", format: "uuid" }, "nope", "must be a UUID"],
+            ["format", { type: "string", format: "date-time" }, "yesterday", "must be an RFC 3339 date and time"],
+            ["pattern", { type: "string", pattern: "^a+$" }, "b", "has characters that are not allowed here"],
+            ["pattern", { type: "string", pattern: "^a+$", [PATTERN_MESSAGE]: "must be a's" }, "b", "must be a's"],
+            ["const", { const: "created" }, "paid", 'must be "created"'],
+            ["enum", { enum: ["a", "b"] }, "c", 'must be one of "a", "b"'],
+            ["anyOf", { anyOf: [{ type: "string" }, { type: "integer" }] }, [], "matches none of the allowed shapes"],
+            ["oneOf", { oneOf: [{ type: "string" }, { type: "integer" }] }, [], "matches none of the allowed shapes"],
+        ];
+        for (const [rule, schema, value, expected] of cases) {
+            it(`the ${rule} rule is worded as ours: ${JSON.stringify(expected)}, never the validator's own message`, () => {
+                const validate = validatorCompiler({ schema, httpPart: "body", method: "POST", url: "/x" }) as ((v: unknown) => boolean) & {
+                    errors: ErrorObject[];
+                };
+                assert.equal(validate(value), false);
+                const failed = validate.errors.find((e) => e.keyword === rule) ?? validate.errors[0];
+                assert.equal(failed.keyword, rule);
+                assert.ok(WORDED_RULES.has(rule));
+                const message = validationError([failed], "body").message;
+                assert.ok(message.endsWith(expected), message);
+                assert.notEqual(ruleMessage(failed), failed.message, "differs from the validator's wording");
+                assert.doesNotMatch(message, VALIDATOR_DEFAULT_WORDING);
+            });
+        }
+
+        it("a rule without our wording answers our generic message, not the validator's", () => {
+            assert.equal(
+                ruleMessage({
+                    keyword: "dependentRequired",
+                    params: {},
+                    instancePath: "",
+                    schemaPath: "",
+                    message: "must have property b when property a is present",
+                }),
+                "is not valid",
+            );
+        });
+
         it("name the field as a JSON path", () => {
             assert.equal(pointerToField("/items/1/quantity"), "items[1].quantity");
             assert.equal(pointerToField("/a~1b/c~0d"), "a/b.c~d");
@@ -178,10 +255,27 @@ describe("service-kit", () => {
             const v = new TokenVerifier(loadConfig(manifest, auth.env).auth, { now: () => now });
             const token = await auth.token("cached-user", { ttlSeconds: 30 });
             assert.equal(v.cached(token), undefined);
-            assert.deepEqual(await v.verify(token), { subject: "cached-user", admin: false });
-            assert.deepEqual(v.cached(token), { subject: "cached-user", admin: false });
+            const caller = { subject: "cached-user", admin: false, email: "cached-user@example.com" };
+            assert.deepEqual(await v.verify(token), caller);
+            assert.deepEqual(v.cached(token), caller);
             now += 31_000;
             assert.equal(v.cached(token), undefined, "expired tokens leave the cache");
+        });
+
+        it('names the caller\'s email only when the issuer verified it (true or "true"), trimmed, and an address', async () => {
+            const auth = await testAuth();
+            const v = new TokenVerifier(loadConfig(manifest, auth.env).auth);
+            const emailOf = async (opts: Parameters<typeof auth.token>[1]) => (await v.verify(await auth.token("mail-user", opts))).email;
+            assert.equal(await emailOf({ email: "a@example.com" }), "a@example.com");
+            assert.equal(await emailOf({ email: " b@example.com " }), "b@example.com");
+            assert.equal(await emailOf({ email: null, claims: { email: "c@example.com", email_verified: "true" } }), "c@example.com");
+            assert.equal(await emailOf({ email: "d@example.com", emailVerified: false }), undefined);
+            assert.equal(await emailOf({ email: null, claims: { email: "e@example.com" } }), undefined);
+            assert.equal(await emailOf({ email: null, claims: { email: "f@example.com", email_verified: 1 } }), undefined);
+            assert.equal(await emailOf({ email: null }), undefined);
+            for (const bad of ["no-at-sign", "two@@example.com", "sp ace@example.com", "x@nodot", "a".repeat(250) + "@example.com"]) {
+                assert.equal(await emailOf({ email: bad }), undefined, bad);
+            }
         });
 
         it("the bearer token of an Authorization header, 401 otherwise", () => {
@@ -229,7 +323,7 @@ describe("service-kit", () => {
         }
 
         it("PGlite: a NUL byte in a text parameter -> 400", async () => {
-            const db = await PgliteDb.open("memory://");
+            const db = await PgliteDb.open(await pgliteDataDir());
             try {
                 assert.equal(await nulByteAnswers(db), 400);
             } finally {
@@ -322,7 +416,7 @@ describe("service-kit", () => {
         ];
 
         it("PGlite: applies once, then nothing", async () => {
-            const db = await PgliteDb.open("memory://");
+            const db = await PgliteDb.open(await pgliteDataDir());
             try {
                 assert.equal(await migrationsApplied(db, "demo", migrations).catch(() => false), false);
                 assert.deepEqual(await migrate(db, "demo", migrations, log), [1, 2]);
@@ -334,7 +428,7 @@ describe("service-kit", () => {
         });
 
         it("a failing migration rolls back and is not recorded", async () => {
-            const db = await PgliteDb.open("memory://");
+            const db = await PgliteDb.open(await pgliteDataDir());
             try {
                 const broken: Migration[] = [...migrations, { version: 3, name: "bad", sql: "CREATE TABLE v (id int); SELECT nope()" }];
                 await assert.rejects(migrate(db, "demo", broken, log));

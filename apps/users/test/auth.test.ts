@@ -4,7 +4,7 @@ import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { createKey, DEV_AUDIENCE, DEV_ISSUER, mintToken } from "../../../scripts/token";
-import { baseEnv, quiet, request, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, quiet, request, scratchDbEnv, Stub, stubServer, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../src/app";
 
 const ME = "/api/users/me";
@@ -15,7 +15,7 @@ describe("authentication", () => {
 
     before(async () => {
         svc = await startUsers({
-            env: await baseEnv({ DATA_DIR: "memory://", AUTH_AUDIENCES: `${DEV_AUDIENCE}, second-audience` }),
+            env: await baseEnv({ ...(await scratchDbEnv()), AUTH_AUDIENCES: `${DEV_AUDIENCE}, second-audience` }),
             logSink: quiet,
         });
         await svc.ready;
@@ -107,11 +107,13 @@ describe("authentication from a JWKS URL, with custom claim names", () => {
             (_req, res) => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(published)),
         );
         const env = await baseEnv({
-            DATA_DIR: "memory://",
+            ...(await scratchDbEnv()),
             AUTH_JWKS_URI: `${jwks.url}/.well-known/jwks.json`,
             AUTH_USER_CLAIM: "uid",
             AUTH_ROLES_CLAIM: "groups",
             AUTH_ADMIN_ROLE: "ops",
+            AUTH_EMAIL_CLAIM: "mail",
+            AUTH_EMAIL_VERIFIED_CLAIM: "mail_checked",
         });
         delete env.AUTH_JWKS;
         svc = await startUsers({ env, logSink: quiet });
@@ -127,15 +129,28 @@ describe("authentication from a JWKS URL, with custom claim names", () => {
 
     it("verifies against the fetched keys and names the user by AUTH_USER_CLAIM", async () => {
         const created = await request(svc.url, "POST", "/api/users", {
-            body: { email: "uid@example.com", name: "Uid" },
-            headers: { authorization: `Bearer ${await mintToken(await key, { claims: { uid: "user-42" } })}` },
+            body: { name: "Uid" },
+            headers: {
+                authorization: `Bearer ${await mintToken(await key, { claims: { uid: "user-42", mail: "uid@example.com", mail_checked: true } })}`,
+            },
         });
         assert.equal(created.status, 201, created.text);
+        assert.equal(created.body.email, "uid@example.com");
         const me = await get(ME, { uid: "user-42" });
         assert.equal(me.status, 200);
         assert.equal(me.body.id, created.body.id);
         assert.equal((await get(ME, { sub: "user-42" })).status, 401, "sub is not the user claim here");
         assert.ok(jwks.requests >= 1);
+    });
+
+    it("the email by AUTH_EMAIL_CLAIM / AUTH_EMAIL_VERIFIED_CLAIM: the standard claim names do not count here", async () => {
+        const standard = await mintToken(await key, { email: "std@example.com", claims: { uid: "user-43" } });
+        const res = await request(svc.url, "POST", "/api/users", {
+            body: { name: "Std" },
+            headers: { authorization: `Bearer ${standard}` },
+        });
+        assert.equal(res.status, 403, res.text);
+        assert.equal(res.body.error, "email_unverified");
     });
 
     it("admin by AUTH_ROLES_CLAIM / AUTH_ADMIN_ROLE", async () => {
@@ -147,7 +162,7 @@ describe("authentication from a JWKS URL, with custom claim names", () => {
 describe("authentication when the JWKS cannot be fetched", () => {
     it("answers 503 naming jwks (the token may be fine; the keys are unavailable)", async () => {
         const jwks = await stubServer((_req, res) => void res.writeHead(500).end());
-        const env = await baseEnv({ DATA_DIR: "memory://", AUTH_JWKS_URI: `${jwks.url}/jwks.json` });
+        const env = await baseEnv({ ...(await scratchDbEnv()), AUTH_JWKS_URI: `${jwks.url}/jwks.json` });
         delete env.AUTH_JWKS;
         const svc = await startUsers({ env, logSink: quiet });
         try {

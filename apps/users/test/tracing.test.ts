@@ -1,7 +1,7 @@
 // Traces go to the OTLP endpoint when one is set, continuing the caller's W3C trace; every log
 // line written while serving a request carries that request's trace_id and span_id.
 import { strict as assert } from "node:assert";
-import { baseEnv, request, stubServer, testAuth } from "../../service-kit/test/helpers";
+import { baseEnv, request, scratchDbEnv, stubServer, testAuth } from "../../service-kit/test/helpers";
 import { startUsers } from "../src/app";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -26,7 +26,7 @@ describe("tracing", () => {
         });
         const logs = captureLogs();
         const svc = await startUsers({
-            env: await baseEnv({ DATA_DIR: "memory://", LOG_LEVEL: "debug", OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }),
+            env: await baseEnv({ ...(await scratchDbEnv()), LOG_LEVEL: "debug", OTEL_EXPORTER_OTLP_ENDPOINT: collector.url }),
             logSink: logs.sink,
         });
         try {
@@ -55,7 +55,7 @@ describe("tracing", () => {
 
     it("without an OTLP endpoint, log lines of a request still carry its trace_id (the caller's, or a fresh one)", async () => {
         const logs = captureLogs();
-        const svc = await startUsers({ env: await baseEnv({ DATA_DIR: "memory://", LOG_LEVEL: "debug" }), logSink: logs.sink });
+        const svc = await startUsers({ env: await baseEnv({ ...(await scratchDbEnv()), LOG_LEVEL: "debug" }), logSink: logs.sink });
         try {
             await svc.ready;
             const traced = await request(svc.url, "GET", "/api/users/me", { headers: { traceparent: TRACEPARENT } });

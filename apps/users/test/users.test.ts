@@ -1,10 +1,22 @@
 import { strict as assert } from "node:assert";
 import { RunningService } from "@orders-platform/service-kit";
-import { baseEnv, forEachBackend, ISO_RE, quiet, request, testAuth, UUID_RE } from "../../service-kit/test/helpers";
+import type { TokenOptions } from "../../../scripts/token";
+import {
+    baseEnv,
+    forEachBackend,
+    ISO_RE,
+    quiet,
+    request,
+    testAuth,
+    UUID_RE,
+    VALIDATOR_DEFAULT_WORDING,
+} from "../../service-kit/test/helpers";
 import manifest from "../package.json";
 import { startUsers } from "../src/app";
 
 type Opts = { body?: unknown; raw?: string | Buffer; headers?: Record<string, string> };
+/** A request with a token of `TokenOptions` (admin, the email claims). */
+type AsOpts = Opts & TokenOptions;
 
 forEachBackend("users API", "users_test", (backend) => {
     let svc: RunningService;
@@ -12,12 +24,15 @@ forEachBackend("users API", "users_test", (backend) => {
     /** A fresh subject per call, so tests do not share profiles. */
     const subject = (what: string) => `${what}-${++n}-${Date.now().toString(36)}`;
     const call = (method: string, path: string, opts?: Opts) => request(svc.url, method, path, opts);
-    /** A request as `sub` (admin with `admin: true`). */
-    const as = async (sub: string, method: string, path: string, opts: Opts & { admin?: boolean } = {}) =>
-        call(method, path, { ...opts, headers: { ...(await (await testAuth()).as(sub, { admin: opts.admin })), ...opts.headers } });
+    /** A request as `sub`: admin with `admin: true`; the token's verified email is `<sub>@example.com` unless `email` says otherwise. */
+    const as = async (sub: string, method: string, path: string, opts: AsOpts = {}) => {
+        const { admin, email, emailVerified, claims, ...rest } = opts;
+        const token = await (await testAuth()).as(sub, { admin, email, emailVerified, claims });
+        return call(method, path, { ...rest, headers: { ...token, ...rest.headers } });
+    };
     const countUsers = async () => Number((await svc.db.query<{ n: number }>("SELECT count(*)::int AS n FROM users"))[0].n);
     const createProfile = async (sub: string, email = `${sub}@example.com`, name = sub) => {
-        const res = await as(sub, "POST", "/api/users", { body: { email, name } });
+        const res = await as(sub, "POST", "/api/users", { body: { name }, email });
         assert.equal(res.status, 201, res.text);
         return res.body as { id: string; email: string; name: string; createdAt: string };
     };
@@ -31,8 +46,8 @@ forEachBackend("users API", "users_test", (backend) => {
     });
 
     describe("POST /api/users", () => {
-        it("creates the caller's profile: 201 with id, email, name, createdAt", async () => {
-            const res = await as(subject("ada"), "POST", "/api/users", { body: { email: "ada@example.com", name: "Ada Lovelace" } });
+        it("creates the caller's profile with the token's verified email: 201 with id, email, name, createdAt", async () => {
+            const res = await as(subject("ada"), "POST", "/api/users", { body: { name: "Ada Lovelace" }, email: "ada@example.com" });
             assert.equal(res.status, 201, res.text);
             assert.match(res.headers["content-type"] ?? "", /^application\/json/);
             assert.deepEqual(Object.keys(res.body).sort(), ["createdAt", "email", "id", "name"]);
@@ -43,39 +58,101 @@ forEachBackend("users API", "users_test", (backend) => {
             assert.ok(Math.abs(Date.parse(res.body.createdAt) - Date.now()) < 60_000);
         });
 
-        it("trims names and emails", async () => {
-            const res = await as(subject("tim"), "POST", "/api/users", { body: { email: "  trim@example.com ", name: "  Tim " } });
+        it("answers compact JSON (no pretty-printing) on create and on read", async () => {
+            const sub = subject("compact");
+            const created = await as(sub, "POST", "/api/users", { body: { name: "Compact" } });
+            assert.equal(created.status, 201, created.text);
+            for (const res of [created, await as(sub, "GET", `/api/users/${created.body.id}`), await as(sub, "GET", "/api/users/me")]) {
+                assert.equal(res.text, JSON.stringify(JSON.parse(res.text)), res.text);
+            }
+        });
+
+        it("trims names", async () => {
+            const res = await as(subject("tim"), "POST", "/api/users", { body: { name: "  Tim " } });
             assert.equal(res.status, 201);
-            assert.equal(res.body.email, "trim@example.com");
             assert.equal(res.body.name, "Tim");
+        });
+
+        it("an email in the body -> 400 naming email, even the token's own: the address is the token's, nothing written", async () => {
+            const sub = subject("squatter");
+            const before = await countUsers();
+            for (const email of ["victim@example.com", `${sub}@example.com`]) {
+                const res = await as(sub, "POST", "/api/users", { body: { email, name: "Squatter" } });
+                assert.equal(res.status, 400, res.text);
+                assert.equal(res.body.field, "email");
+                assert.match(res.body.message, /verified email claim/);
+            }
+            assert.equal(await countUsers(), before);
+        });
+
+        it("no one can take another person's address or learn whether it has a profile: only the verified claim counts", async () => {
+            await createProfile(subject("owner"), "owner@example.com");
+            // Someone else names that address in the body: refused as input, never a 409 that says it exists.
+            const probe = await as(subject("prober"), "POST", "/api/users", { body: { email: "owner@example.com", name: "P" } });
+            assert.equal(probe.status, 400, probe.text);
+            assert.notEqual(probe.body.error, "email_taken");
+            // Their own token's address is used instead, so they get their own profile.
+            const own = await as(subject("prober"), "POST", "/api/users", { body: { name: "P" }, email: "prober@example.com" });
+            assert.equal(own.status, 201, own.text);
+            assert.equal(own.body.email, "prober@example.com");
+        });
+
+        const unverified: Array<[string, TokenOptions]> = [
+            ["no email claim", { email: null }],
+            ["email_verified false", { email: "unverified@example.com", emailVerified: false }],
+            ["no email_verified claim", { email: null, claims: { email: "noflag@example.com" } }],
+            ['email_verified as the string "false"', { email: null, claims: { email: "sf@example.com", email_verified: "false" } }],
+            ["a verified email that is not an address", { email: "not-an-address" }],
+            ["a verified email that is not a string", { email: null, claims: { email: 42, email_verified: true } }],
+            ["a verified email with a NUL byte", { email: "nul\u0000@example.com" }],
+            ["a verified email longer than 254 characters", { email: "a".repeat(250) + "@example.com" }],
+        ];
+        for (const [what, token] of unverified) {
+            it(`a token with ${what} cannot create a profile -> 403 email_unverified, nothing written`, async () => {
+                const before = await countUsers();
+                const res = await as(subject("unverified"), "POST", "/api/users", { body: { name: "U" }, ...token });
+                assert.equal(res.status, 403, res.text);
+                assert.equal(res.body.error, "email_unverified");
+                assert.equal(await countUsers(), before);
+            });
+        }
+
+        it('email_verified as the string "true" (as some issuers send it) counts as verified', async () => {
+            const sub = subject("string-true");
+            const res = await as(sub, "POST", "/api/users", {
+                body: { name: "S" },
+                email: null,
+                claims: { email: `${sub}@example.com`, email_verified: "true" },
+            });
+            assert.equal(res.status, 201, res.text);
+            assert.equal(res.body.email, `${sub}@example.com`);
         });
 
         it("one profile per subject: a second one -> 409 profile_exists, nothing written", async () => {
             const sub = subject("twice");
             await createProfile(sub);
             const before = await countUsers();
-            const res = await as(sub, "POST", "/api/users", { body: { email: `${sub}-2@example.com`, name: "Again" } });
+            const res = await as(sub, "POST", "/api/users", { body: { name: "Again" } });
             assert.equal(res.status, 409, res.text);
             assert.equal(res.body.error, "profile_exists");
             assert.equal(await countUsers(), before);
         });
 
-        it("duplicate email (any case) -> 409 naming email, and no second row", async () => {
+        it("two subjects whose issuer verified the same address (any case) -> the second gets 409 email_taken, no second row", async () => {
             await createProfile(subject("dup"), "dup@example.com");
             const before = await countUsers();
             for (const email of ["dup@example.com", "DUP@Example.com"]) {
-                const res = await as(subject("dup-other"), "POST", "/api/users", { body: { email, name: "Two" } });
+                const res = await as(subject("dup-other"), "POST", "/api/users", { body: { name: "Two" }, email });
                 assert.equal(res.status, 409, res.text);
-                assert.equal(res.body.field, "email");
                 assert.equal(res.body.error, "email_taken");
             }
             assert.equal(await countUsers(), before);
         });
 
-        it("concurrent creates with the same email: exactly one 201, the rest 409", async () => {
+        it("concurrent creates with the same verified email: exactly one 201, the rest 409", async () => {
             const results = await Promise.all(
                 Array.from({ length: 20 }, (_, i) =>
-                    as(subject("race"), "POST", "/api/users", { body: { email: "race@example.com", name: `R${i}` } }),
+                    as(subject("race"), "POST", "/api/users", { body: { name: `R${i}` }, email: "race@example.com" }),
                 ),
             );
             assert.equal(results.filter((r) => r.status === 201).length, 1);
@@ -84,53 +161,53 @@ forEachBackend("users API", "users_test", (backend) => {
 
         it("without a token -> 401 and nothing written", async () => {
             const before = await countUsers();
-            const res = await call("POST", "/api/users", { body: { email: "anon@example.com", name: "Anon" } });
+            const res = await call("POST", "/api/users", { body: { name: "Anon" } });
             assert.equal(res.status, 401, res.text);
             assert.equal(res.headers["www-authenticate"], "Bearer");
             assert.equal(await countUsers(), before);
         });
 
         const bad: Array<[string, Opts, number, string]> = [
-            ["missing email", { body: { name: "x" } }, 400, "email"],
-            ["missing name", { body: { email: "m@example.com" } }, 400, "name"],
+            ["missing name", { body: {} }, 400, "name"],
+            ["email given in the body", { body: { email: "m@example.com", name: "x" } }, 400, "email"],
             ["email not a string", { body: { email: 42, name: "x" } }, 400, "email"],
-            ["name not a string", { body: { email: "n@example.com", name: ["x"] } }, 400, "name"],
+            ["name not a string", { body: { name: ["x"] } }, 400, "name"],
             ["email null", { body: { email: null, name: "x" } }, 400, "email"],
-            ["empty name", { body: { email: "e@example.com", name: "   " } }, 400, "name"],
-            ["name too long", { body: { email: "l@example.com", name: "x".repeat(201) } }, 400, "name"],
-            ["name of 201 characters outside the BMP", { body: { email: "l2@example.com", name: "😀".repeat(201) } }, 400, "name"],
-            ["NUL byte in the name", { body: { email: "nul@example.com", name: "Ada\u0000Lovelace" } }, 400, "name"],
-            ["NUL byte in the email", { body: { email: "nul\u0000@example.com", name: "x" } }, 400, "email"],
-            ["control character in the name", { body: { email: "c@example.com", name: "Ada\u0007" } }, 400, "name"],
-            ["newline in the name", { body: { email: "nl@example.com", name: "Ada\nLovelace" } }, 400, "name"],
-            ["C1 control character in the name", { body: { email: "c1@example.com", name: "Ada\u0085" } }, 400, "name"],
-            ["line separator in the name", { body: { email: "ls@example.com", name: "Ada\u2028Lovelace" } }, 400, "name"],
-            ["name of zero-width characters only", { body: { email: "zw@example.com", name: "\u200b\u200c\u200d\ufeff" } }, 400, "name"],
-            ["name of a Hangul filler only", { body: { email: "hf@example.com", name: "\u3164\u3164" } }, 400, "name"],
-            ["name of combining marks only", { body: { email: "cm@example.com", name: "\u0301\u0302" } }, 400, "name"],
-            ["lone high surrogate in the name", { raw: '{"email":"ls1@example.com","name":"Ada \\ud800"}' }, 400, "name"],
-            ["lone low surrogate in the email", { raw: '{"email":"ls2\\udc00@example.com","name":"x"}' }, 400, "email"],
-            ["email malformed", { body: { email: "not-an-email", name: "x" } }, 400, "email"],
-            ["email too long", { body: { email: "a".repeat(250) + "@example.com", name: "x" } }, 400, "email"],
-            ["unknown field", { body: { email: "u@example.com", name: "x", admin: true } }, 400, "admin"],
-            ["body is an array", { body: [{ email: "a@example.com", name: "x" }] }, 400, "body"],
+            ["empty name", { body: { name: "   " } }, 400, "name"],
+            ["name too long", { body: { name: "x".repeat(201) } }, 400, "name"],
+            ["name of 201 characters outside the BMP", { body: { name: "😀".repeat(201) } }, 400, "name"],
+            ["NUL byte in the name", { body: { name: "Ada\u0000Lovelace" } }, 400, "name"],
+            ["NUL byte in an email in the body", { body: { email: "nul\u0000@example.com", name: "x" } }, 400, "email"],
+            ["control character in the name", { body: { name: "Ada\u0007" } }, 400, "name"],
+            ["newline in the name", { body: { name: "Ada\nLovelace" } }, 400, "name"],
+            ["C1 control character in the name", { body: { name: "Ada\u0085" } }, 400, "name"],
+            ["line separator in the name", { body: { name: "Ada\u2028Lovelace" } }, 400, "name"],
+            ["name of zero-width characters only", { body: { name: "\u200b\u200c\u200d\ufeff" } }, 400, "name"],
+            ["name of a Hangul filler only", { body: { name: "\u3164\u3164" } }, 400, "name"],
+            ["name of combining marks only", { body: { name: "\u0301\u0302" } }, 400, "name"],
+            ["right-to-left override in the name", { body: { name: "Ada \u202Eecalevol" } }, 400, "name"],
+            ["left-to-right embedding in the name", { body: { name: "\u202AAda" } }, 400, "name"],
+            ["right-to-left isolate in the name", { body: { name: "Ada \u2067x\u2069" } }, 400, "name"],
+            ["right-to-left mark in the name", { body: { name: "Ada\u200F" } }, 400, "name"],
+            ["Arabic letter mark in the name", { body: { name: "\u061CAda" } }, 400, "name"],
+            ["five combining marks on one letter", { body: { name: "Ze\u0301\u0302\u0303\u0304\u0305d" } }, 400, "name"],
+            ["hundreds of stacked combining marks", { body: { name: "Z" + "\u0336".repeat(300) } }, 400, "name"],
+            ["lone high surrogate in the name", { raw: '{"name":"Ada \\ud800"}' }, 400, "name"],
+            ["lone low surrogate in an email in the body", { raw: '{"email":"ls2\\udc00@example.com","name":"x"}' }, 400, "email"],
+            ["unknown field", { body: { name: "x", admin: true } }, 400, "admin"],
+            ["body is an array", { body: [{ name: "x" }] }, 400, "body"],
             ["body is a string", { body: "hello" }, 400, "body"],
             ["body is null", { raw: "null" }, 400, "body"],
-            ["malformed JSON", { raw: '{"email": "a@example.com", "name": ' }, 400, "body"],
+            ["malformed JSON", { raw: '{"name": ' }, 400, "body"],
             ["empty body", { raw: "" }, 400, "body"],
             [
                 "not JSON content type",
-                { raw: "email=a@example.com", headers: { "content-type": "application/x-www-form-urlencoded" } },
+                { raw: "name=a", headers: { "content-type": "application/x-www-form-urlencoded" } },
                 415,
                 "content-type",
             ],
-            [
-                "text/plain body",
-                { raw: '{"email":"t@example.com","name":"x"}', headers: { "content-type": "text/plain" } },
-                415,
-                "content-type",
-            ],
-            ["body over 1 MiB", { body: { email: "big@example.com", name: "x", pad: "y".repeat(1024 * 1024) } }, 413, "body"],
+            ["text/plain body", { raw: '{"name":"x"}', headers: { "content-type": "text/plain" } }, 415, "content-type"],
+            ["body over 1 MiB", { body: { name: "x", pad: "y".repeat(1024 * 1024) } }, 413, "body"],
         ];
         for (const [what, opts, status, field] of bad) {
             it(`bad input: ${what} -> ${status} naming ${field}, nothing written`, async () => {
@@ -139,19 +216,31 @@ forEachBackend("users API", "users_test", (backend) => {
                 assert.equal(res.status, status, res.text);
                 assert.equal(typeof res.body?.error, "string", res.text);
                 assert.equal(res.body.field, field, res.text);
+                assert.doesNotMatch(res.body.message, VALIDATOR_DEFAULT_WORDING, "our own wording, not the validator's");
                 assert.equal(await countUsers(), before);
             });
         }
 
         it("lengths count characters: 200 characters outside the BMP (400 UTF-16 units) are a valid name", async () => {
-            const res = await as(subject("emoji"), "POST", "/api/users", { body: { email: "emoji@example.com", name: "😀".repeat(200) } });
+            const res = await as(subject("emoji"), "POST", "/api/users", { body: { name: "😀".repeat(200) } });
             assert.equal(res.status, 201, res.text);
             assert.equal([...res.body.name].length, 200);
         });
 
-        it("names in any script, with joiners inside, are fine", async () => {
-            for (const name of ["Zoë Ångström", "李小龙", "محمد\u200cعلی", "👩\u200d💻 Dev"]) {
-                const res = await as(subject("intl"), "POST", "/api/users", { body: { email: `${subject("intl")}@example.com`, name } });
+        it("names in any script, with joiners and a few combining marks inside, are fine", async () => {
+            const decomposed = "Nguye\u0302\u0303n"; // ễ as e + two combining marks
+            const fourMarks = "Ze\u0301\u0302\u0303\u0304d";
+            for (const name of [
+                "Zoë Ångström",
+                "李小龙",
+                "محمد\u200cعلی",
+                "👩\u200d💻 Dev",
+                "שָׁלוֹם",
+                decomposed,
+                fourMarks,
+                "1\ufe0f\u20e3",
+            ]) {
+                const res = await as(subject("intl"), "POST", "/api/users", { body: { name } });
                 assert.equal(res.status, 201, `${name}: ${res.text}`);
                 assert.equal(res.body.name, name);
             }
