@@ -81,7 +81,13 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
     const localIssuer = config.auth.localIssuer
         ? new LocalIssuer("local-issuer", {
               audience: config.auth.audiences[0],
-              claims: { user: config.auth.userClaim, roles: config.auth.rolesClaim, canary: config.auth.canaryClaim },
+              claims: {
+                  user: config.auth.userClaim,
+                  email: config.auth.emailClaim,
+                  emailVerified: config.auth.emailVerifiedClaim,
+                  roles: config.auth.rolesClaim,
+                  canary: config.auth.canaryClaim,
+              },
           })
         : undefined;
     const auth = tokenVerification(config.auth, localIssuer);

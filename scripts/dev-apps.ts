@@ -284,7 +284,7 @@ function banner(settings: DevSettings): string {
         `API docs: ${users}/docs  ${orders}/docs  (OpenAPI: /openapi.json)`,
         "Authentication is on. Mint a token (add --admin for the admin role) and call the API:",
         "  TOKEN=$(npm run -s token -- --user alice)",
-        `  curl -s -XPOST ${users}/api/users -H "authorization: Bearer $TOKEN" ${json} -d '{"email":"alice@example.com","name":"Alice"}'`,
+        `  curl -s -XPOST ${users}/api/users -H "authorization: Bearer $TOKEN" ${json} -d '{"name":"Alice"}'`,
         `  curl -s -XPOST ${orders}/api/orders -H "authorization: Bearer $TOKEN" ${json} -H 'Idempotency-Key: demo-1' \\`,
         `       -d '{"items":[{"sku":"BOOK-1","quantity":2,"unitPriceCents":1299}]}'`,
         `  curl -s ${orders}/api/orders -H "authorization: Bearer $TOKEN"`,

@@ -11,12 +11,16 @@ describe("auth: token verification", () => {
             jwksUri: "https://auth.example.com/jwks",
             audiences: ["orders-api", "orders-admin"],
             userClaim: "email",
+            emailClaim: "mail",
+            emailVerifiedClaim: "mail_verified",
         });
         assert.deepEqual(appAuthEnv(tokenVerification(issuer)), {
             AUTH_ISSUER: "https://auth.example.com/",
             AUTH_AUDIENCES: "orders-api,orders-admin",
             AUTH_JWKS_URI: "https://auth.example.com/jwks",
             AUTH_USER_CLAIM: "email",
+            AUTH_EMAIL_CLAIM: "mail",
+            AUTH_EMAIL_VERIFIED_CLAIM: "mail_verified",
             AUTH_ROLES_CLAIM: "roles",
             AUTH_ADMIN_ROLE: "admin",
         });

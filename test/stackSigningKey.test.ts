@@ -46,7 +46,13 @@ describe("dev tokens from the stack's signing key", function () {
         assert.equal(key.issuer, jwtRule().issuer);
         assert.equal(key.algorithm, "ES256");
         assert.match(key.privateKeyPem, /^-----BEGIN PRIVATE KEY-----/);
-        assert.deepEqual(key.claims, { user: "sub", roles: "roles", canary: { name: "roles", value: "canary-tester" } });
+        assert.deepEqual(key.claims, {
+            user: "sub",
+            email: "email",
+            emailVerified: "email_verified",
+            roles: "roles",
+            canary: { name: "roles", value: "canary-tester" },
+        });
     });
 
     it("mints a token the gateway's RequestAuthentication and the apps' AUTH_* settings accept", async () => {
@@ -59,6 +65,9 @@ describe("dev tokens from the stack's signing key", function () {
         });
         assert.equal(payload.sub, "alice");
         assert.deepEqual(payload.roles, ["admin", "canary-tester"]);
+        // A profile takes its email from the verified claim only (apps/users).
+        assert.equal(payload.email, "alice@example.com");
+        assert.equal(payload.email_verified, true);
         assert.equal(decodeProtectedHeader(token).kid, JSON.parse(rule.jwks).keys[0].kid);
         // The apps get the same issuer, audience and keys.
         const app = dev.get("kubernetes:core/v1:ConfigMap", "users-config").inputs.data;
@@ -66,6 +75,8 @@ describe("dev tokens from the stack's signing key", function () {
         assert.equal(app.AUTH_AUDIENCES, rule.audiences.join(","));
         assert.equal(app.AUTH_JWKS, rule.jwks);
         assert.equal(app.AUTH_JWKS_URI, undefined);
+        assert.equal(app.AUTH_EMAIL_CLAIM, "email");
+        assert.equal(app.AUTH_EMAIL_VERIFIED_CLAIM, "email_verified");
         await jwtVerify(token, createLocalJWKSet(JSON.parse(app.AUTH_JWKS)), { issuer: app.AUTH_ISSUER, audience: app.AUTH_AUDIENCES });
     });
 
@@ -88,7 +99,16 @@ describe("dev tokens from the stack's signing key", function () {
         assert.equal(payload.roles, undefined);
         await assert.rejects(jwtVerify(token, jwks, { currentDate: new Date("2030-01-01T01:00:01Z") }), /"exp" claim/);
         const custom = await mintToken(
-            { ...key, claims: { user: "email", roles: "groups", canary: { name: "beta", value: "yes" } } },
+            {
+                ...key,
+                claims: {
+                    user: "email",
+                    email: "email",
+                    emailVerified: "email_verified",
+                    roles: "groups",
+                    canary: { name: "beta", value: "yes" },
+                },
+            },
             { user: "carol@example.com", canary: true },
         );
         const p = (await jwtVerify(custom, jwks)).payload;
@@ -116,7 +136,13 @@ describe("dev tokens from the stack's signing key", function () {
         const run = await runProgram(async () => {
             const issuer = new LocalIssuer("local-issuer", {
                 audience: "orders-api",
-                claims: { user: "sub", roles: "roles", canary: { name: "roles", value: "canary-tester" } },
+                claims: {
+                    user: "sub",
+                    email: "email",
+                    emailVerified: "email_verified",
+                    roles: "roles",
+                    canary: { name: "roles", value: "canary-tester" },
+                },
             });
             return { secret: await pulumi.isSecret(issuer.signing), jwksSecret: await pulumi.isSecret(issuer.jwks) };
         });

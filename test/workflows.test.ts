@@ -794,7 +794,7 @@ describe("GitHub workflows", () => {
             assert.match(s, /expect 201 POST \/api\/orders/);
             assert.match(s, /expect 200 GET "\/api\/orders\/\$order_id"/);
             assert.match(s, /\{userId: \$userId, items: \[\{sku: "E2E-1", quantity: 2, unitPriceCents: 1299\}\]\}/);
-            assert.match(s, /\{email: \$email, name: "E2E"\}/);
+            assert.match(s, /user='\{"name":"E2E"\}'/, "the email comes from the token, never the body");
             assert.match(s, /set -euo pipefail/);
             // Authenticated like any client: a token from the dev stack's own issuer; anonymous is refused.
             assert.match(s, /npm run --silent token -- --stack dev --user/);

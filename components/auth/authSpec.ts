@@ -18,6 +18,8 @@ export interface TokenVerification {
     /** Public JWKS as JSON text. */
     jwks?: pulumi.Input<string>;
     userClaim: string;
+    emailClaim: string;
+    emailVerifiedClaim: string;
     rolesClaim: string;
     adminRole: string;
     canaryClaim: { name: string; value: string };
@@ -28,6 +30,8 @@ export function tokenVerification(auth: AuthConfig, local?: { jwks: pulumi.Input
     const shared = {
         audiences: [...auth.audiences],
         userClaim: auth.userClaim,
+        emailClaim: auth.emailClaim,
+        emailVerifiedClaim: auth.emailVerifiedClaim,
         rolesClaim: auth.rolesClaim,
         adminRole: auth.adminRole,
         canaryClaim: { ...auth.canaryClaim },
@@ -47,6 +51,8 @@ export function appAuthEnv(v: TokenVerification): Record<string, pulumi.Input<st
         AUTH_AUDIENCES: v.audiences.join(","),
         ...(v.jwksUri !== undefined ? { AUTH_JWKS_URI: v.jwksUri } : { AUTH_JWKS: v.jwks! }),
         AUTH_USER_CLAIM: v.userClaim,
+        AUTH_EMAIL_CLAIM: v.emailClaim,
+        AUTH_EMAIL_VERIFIED_CLAIM: v.emailVerifiedClaim,
         AUTH_ROLES_CLAIM: v.rolesClaim,
         AUTH_ADMIN_ROLE: v.adminRole,
     };

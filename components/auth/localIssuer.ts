@@ -14,6 +14,9 @@ export interface LocalIssuerArgs {
 
 export interface LocalIssuerClaims {
     user: string;
+    /** The verified email address claims (minted as `<user>@example.com`, verified). */
+    email: string;
+    emailVerified: string;
     roles: string;
     canary: { name: string; value: string };
 }

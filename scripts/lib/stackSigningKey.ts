@@ -15,7 +15,7 @@ export interface StackSigningKey {
     algorithm: string;
     keyId: string;
     /** Claim names the edge and the apps read. */
-    claims: { user: string; roles: string; canary: { name: string; value: string } };
+    claims: { user: string; email: string; emailVerified: string; roles: string; canary: { name: string; value: string } };
     privateKeyPem: string;
 }
 
@@ -51,7 +51,14 @@ export function parseSigningOutput(value: unknown, stack: string): StackSigningK
         audience: o.audience,
         algorithm: o.algorithm,
         keyId: o.keyId,
-        claims: { user: claims.user, roles: claims.roles, canary: { name: claims.canary.name, value: claims.canary.value } },
+        claims: {
+            user: claims.user,
+            // Stacks deployed before the email claims existed: the OpenID Connect names the apps default to.
+            email: isString(claims.email) ? claims.email : "email",
+            emailVerified: isString(claims.emailVerified) ? claims.emailVerified : "email_verified",
+            roles: claims.roles,
+            canary: { name: claims.canary.name, value: claims.canary.value },
+        },
         privateKeyPem: o.privateKeyPem,
     };
 }
@@ -92,6 +99,8 @@ export function readStackSigningKey(stack: string, options: ReadOptions): StackS
 export interface TokenRequest {
     /** Value of the user claim (and `sub`). */
     user: string;
+    /** The verified email address the token carries; default `<user>@example.com`. */
+    email?: string;
     roles?: string[];
     /** Entitle the caller to force the canary with the canary header. */
     canary?: boolean;
@@ -103,7 +112,12 @@ export interface TokenRequest {
 /** A signed JWT for `user` that the stack's edge and apps accept. */
 export async function mintToken(key: StackSigningKey, request: TokenRequest): Promise<string> {
     const roles = [...(request.roles ?? [])];
-    const claims: Record<string, unknown> = { [key.claims.user]: request.user };
+    // The user claim last: where it is the email claim too, it names the user.
+    const claims: Record<string, unknown> = {
+        [key.claims.email]: request.email ?? `${request.user}@example.com`,
+        [key.claims.emailVerified]: true,
+        [key.claims.user]: request.user,
+    };
     if (request.canary) {
         if (key.claims.canary.name === key.claims.roles) roles.push(key.claims.canary.value);
         else claims[key.claims.canary.name] = key.claims.canary.value;

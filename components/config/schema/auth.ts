@@ -54,6 +54,10 @@ export const authSchema = z
             .default(["orders-api"]),
         /** Claim that names the user (the apps authorize per user by it). */
         userClaim: claim().default("sub"),
+        /** Claim holding the caller's email address; a profile takes its email only from here. */
+        emailClaim: claim().default("email"),
+        /** Claim that is true when the issuer verified that address (OpenID Connect's `email_verified`). */
+        emailVerifiedClaim: claim().default("email_verified"),
         /** Claim listing the caller's roles. */
         rolesClaim: claim().default("roles"),
         /** Role (in rolesClaim) that may act for every user. */
