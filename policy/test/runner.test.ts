@@ -80,7 +80,7 @@ function compliantStack(stack: string): Fixture[] {
             props: {
                 name: "orders",
                 enabledClusterLogTypes: ["api", "audit", "authenticator"],
-                vpcConfig: { endpointPrivateAccess: true },
+                vpcConfig: { endpointPrivateAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
             },
         },
     ];
