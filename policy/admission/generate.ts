@@ -93,6 +93,9 @@ const CONTROLLERS: ReadonlyArray<[string, string]> = [
     ["v1", "ReplicationController"],
 ];
 
+// The API server leaves subResource out of the request when there is none.
+const EPHEMERAL = "(has(request.subResource) && request.subResource == 'ephemeralcontainers')";
+
 const MATCH_CONDITIONS = [
     {
         name: "not-being-deleted",
@@ -101,7 +104,7 @@ const MATCH_CONDITIONS = [
     },
     {
         name: "not-created-by-a-checked-controller",
-        expression: `request.subResource == 'ephemeralcontainers' || !has(object.metadata.ownerReferences) || !object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller == true && (${CONTROLLERS.map(([v, k]) => `(r.apiVersion == ${str(v)} && r.kind == ${str(k)})`).join(" || ")}))`,
+        expression: `${EPHEMERAL} || !has(object.metadata.ownerReferences) || !object.metadata.ownerReferences.exists(r, has(r.controller) && r.controller == true && (${CONTROLLERS.map(([v, k]) => `(r.apiVersion == ${str(v)} && r.kind == ${str(k)})`).join(" || ")}))`,
     },
 ];
 
@@ -118,7 +121,6 @@ function podSpecExpression(): string {
 }
 
 const PS = "variables.podSpec";
-const EPHEMERAL = "request.subResource == 'ephemeralcontainers'";
 
 function commonVariables(): Obj[] {
     const init = fieldOr(PS, ["initContainers"], "[]");

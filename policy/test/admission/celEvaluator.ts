@@ -101,7 +101,8 @@ export function admit(objects: { policies: Obj[]; bindings: Obj[] }, req: Reques
         operation: req.operation ?? "CREATE",
         namespace,
         name: req.object.metadata?.name ?? "",
-        subResource,
+        // Like the API server: an empty subResource is not there at all.
+        ...(subResource ? { subResource } : {}),
         kind: { group: RESOURCES[req.object.kind]?.[0] ?? "", version: "v1", kind: req.object.kind },
     });
     const decision: Decision = { failures: [], evaluatedBy: [] };
