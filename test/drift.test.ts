@@ -25,6 +25,7 @@ function k8s(kind: string, namespace: string, name: string, extra: Record<string
 /** What `pulumi refresh --preview-only --json` prints for: a deleted policy, a scaled Deployment, a status-only change, an HPA-scaled Deployment. */
 function refreshJson(): string {
     const users = k8s("Deployment", "orders-apps", "users", { spec: { replicas: 2 }, status: { readyReplicas: 2 } });
+    users.metadata = { ...users.metadata, managedFields: [{ manager: "pulumi-kubernetes", operation: "Apply" }] } as typeof users.metadata;
     const orders = k8s("Deployment", "orders-apps", "orders", { spec: { replicas: 2 }, status: { readyReplicas: 2 } });
     const pg = k8s("Deployment", "orders-data", "pg-exporter", { spec: { replicas: 1 }, status: { readyReplicas: 1 } });
     const hpa = k8s("HorizontalPodAutoscaler", "orders-apps", "orders", {
@@ -38,7 +39,15 @@ function refreshJson(): string {
             op: "update",
             urn: urn(DEPLOY, "users"),
             oldState: { type: DEPLOY, outputs: users },
-            newState: { type: DEPLOY, outputs: { ...users, spec: { replicas: 5 }, metadata: { ...users.metadata, resourceVersion: "9" } } },
+            newState: {
+                type: DEPLOY,
+                outputs: {
+                    ...users,
+                    spec: { replicas: 5 },
+                    // As the API server records a `kubectl scale`: another field manager.
+                    metadata: { ...users.metadata, resourceVersion: "9", managedFields: [{ manager: "kubectl", operation: "Update" }] },
+                },
+            },
         },
         {
             op: "update",

@@ -53,8 +53,8 @@ export function parseCliJson(text: string): { steps: Step[]; diagnostics: Obj[] 
  * are never drift. A Deployment/StatefulSet scaled by its HorizontalPodAutoscaler is not either.
  */
 const VOLATILE: RegExp[] = [
-    /^status(\.|$)/,
-    /^metadata\.(resourceVersion|managedFields|generation|creationTimestamp|selfLink)(\.|$)/,
+    /^status(\.|\[|$)/,
+    /^metadata\.(resourceVersion|managedFields|generation|creationTimestamp|selfLink)(\.|\[|$)/,
     /^metadata\.annotations\.(deployment\.kubernetes\.io\/revision|kubectl\.kubernetes\.io\/last-applied-configuration)$/,
     /^__/,
 ];
