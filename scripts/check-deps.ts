@@ -7,6 +7,8 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as semver from "semver";
+import { parseCommandLine, wantsHelp } from "./lib/cliArgs";
 
 const ROOT = path.resolve(__dirname, "..");
 const LOCKFILES = ["package-lock.json", "apps/image/package-lock.json"];
@@ -37,15 +39,6 @@ export function lockedPackages(
     return out;
 }
 
-const semverParts = (v: string) => v.replace(/^v/, "").split(/[.+-]/).slice(0, 3).map(Number);
-
-/** -1, 0, 1 on major.minor.patch (pre-releases compare as their release). */
-export function compareVersions(a: string, b: string): number {
-    const [x, y] = [semverParts(a), semverParts(b)];
-    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
-    return 0;
-}
-
 /** Problems of one locked package given its registry document. */
 export function packageProblems(pkg: Locked, doc: Packument): string[] {
     const problems: string[] = [];
@@ -55,11 +48,13 @@ export function packageProblems(pkg: Locked, doc: Packument): string[] {
     if (pkg.name.startsWith("@pulumi/") || pkg.name === "pulumi") {
         const latest = doc["dist-tags"]?.latest;
         if (!latest) problems.push(`${where}: the registry has no latest tag`);
-        else if (semverParts(pkg.version)[0] !== semverParts(latest)[0])
+        else if (!semver.valid(pkg.version) || !semver.valid(latest))
+            problems.push(`${where}: "${semver.valid(pkg.version) ? latest : pkg.version}" is not a SemVer version`);
+        else if (semver.major(pkg.version) !== semver.major(latest))
             problems.push(
                 `${where} is on another major line than latest ${latest}: a stray publication? check \`npm view ${pkg.name} dist-tags\``,
             );
-        else if (compareVersions(pkg.version, latest) > 0)
+        else if (semver.gt(pkg.version, latest))
             problems.push(`${where} is newer than latest ${latest}: not a release of this line; check \`npm view ${pkg.name} dist-tags\``);
     }
     return problems;
@@ -126,12 +121,37 @@ async function main(): Promise<number> {
     return problems.length ? 1 : 0;
 }
 
+export const USAGE = `usage: npm run check:deps
+
+Checks every package locked in ${LOCKFILES.join(" and ")} against the npm registry (needs the
+network; the registry is \`npm config get registry\`):
+  - a locked @pulumi/* package (or the pulumi CLI package) newer than its latest tag, or on
+    another major line than latest, is refused (a stray publication);
+  - a locked version the registry marks deprecated is refused.
+Versions are compared by SemVer precedence (pre-releases before their release).
+
+options:
+  -h, --help   this text
+
+exit codes: 0 clean, 1 problems found, 2 the registry could not be read or invalid usage`;
+
 if (require.main === module) {
-    main().then(
-        (code) => (process.exitCode = code),
-        (err: unknown) => {
-            process.stderr.write(`check:deps: ${err instanceof Error ? err.message : String(err)}\n`);
+    const argv = process.argv.slice(2);
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${USAGE}\n`);
+    } else {
+        try {
+            parseCommandLine(argv, {}, USAGE);
+            main().then(
+                (code) => (process.exitCode = code),
+                (err: unknown) => {
+                    process.stderr.write(`check:deps: ${err instanceof Error ? err.message : String(err)}\n`);
+                    process.exitCode = 2;
+                },
+            );
+        } catch (err) {
+            process.stderr.write(`check:deps: ${(err as Error).message}\n`);
             process.exitCode = 2;
-        },
-    );
+        }
+    }
 }

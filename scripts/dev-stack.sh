@@ -6,30 +6,62 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() {
+    cat <<'USAGE'
+usage: npm run up | npm run preview | npm run destroy      (bash scripts/dev-stack.sh up|preview|destroy)
+
+The dev stack on a local kind cluster: kind cluster, local registry, platform and apps, with a local
+file state backend (.pulumi-state) and no cloud account.
+  up        create or update the dev stack, then print its URLs and how to get a token
+  preview   show what `up` would change (pulumi preview --diff, with the policy pack)
+  destroy   delete everything, the kind cluster and the registry included
+
+Prerequisites, all checked before anything runs (every missing one is listed with how to get it):
+a running Docker engine, kind (the pinned release or newer), kubectl, the Pulumi CLI,
+Node.js >= 22, and `npm ci`.
+
+environment:
+  STACK                       stack to use (default dev)
+  PULUMI_BACKEND_URL          state backend (default file://$PWD/.pulumi-state)
+  PULUMI_CONFIG_PASSPHRASE    encrypts the stack's secrets (default: a fixed local dev passphrase)
+
+options:
+  -h, --help   this text
+USAGE
+}
+
+for arg in "$@"; do
+    case "$arg" in
+        -h | --help)
+            usage
+            exit 0
+            ;;
+    esac
+done
 action="${1:-up}"
+if [ "$#" -gt 1 ]; then
+    echo "error: unexpected argument \"$2\"" >&2
+    usage >&2
+    exit 2
+fi
+case "$action" in
+    up | preview | destroy) ;;
+    *)
+        echo "error: unknown action \"$action\"" >&2
+        usage >&2
+        exit 2
+        ;;
+esac
 stack="${STACK:-dev}"
 
-# The kind release that published the pinned node image (components/versions.ts).
-KIND_MIN="$(npx --no-install tsx scripts/versions.ts kind)"
+if [ ! -x node_modules/.bin/tsx ]; then
+    echo "error: the project's packages are not installed; run \`npm ci\` first" >&2
+    exit 1
+fi
+tsx=(node_modules/.bin/tsx)
 
-missing=()
-for tool in docker kind kubectl; do
-    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "error: the dev stack needs ${missing[*]} on PATH (Docker engine running, kind >= ${KIND_MIN}, kubectl)." >&2
-    echo "       See README.md, 'Prerequisites'." >&2
-    exit 1
-fi
-kind_version="$(kind version | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -n1)"
-if [ "$(printf '%s\n%s\n' "$KIND_MIN" "$kind_version" | sort -V | head -n1)" != "$KIND_MIN" ]; then
-    echo "error: kind $kind_version is older than $KIND_MIN, the release the pinned node image was built for; upgrade kind." >&2
-    exit 1
-fi
-if ! docker info >/dev/null 2>&1; then
-    echo "error: docker is installed but its engine is not reachable (is the Docker daemon running?)" >&2
-    exit 1
-fi
+# Every prerequisite at once, before anything runs (scripts/lib/prerequisites.ts says how to get each).
+"${tsx[@]}" scripts/lib/prerequisites.ts "npm run $action" || exit 1
 
 # Local state, outside any cloud. Override PULUMI_BACKEND_URL to share state.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
@@ -40,8 +72,8 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
     echo "note: PULUMI_CONFIG_PASSPHRASE not set; using the local dev passphrase"
 fi
 
-# An installed `pulumi` on PATH wins over the npm package's downloading wrapper.
-pulumi_bin="$(npx --no-install tsx scripts/lib/pulumiCli.ts)" || exit 1
+# An installed `pulumi` on PATH wins over the npm package's wrapper.
+pulumi_bin="$("${tsx[@]}" scripts/lib/pulumiCli.ts)" || exit 1
 pulumi() { "$pulumi_bin" "$@"; }
 
 pulumi stack select "$stack" --create --non-interactive >/dev/null
@@ -51,10 +83,6 @@ case "$action" in
     up) pulumi up --yes --stack "$stack" "${policy[@]}" ;;
     preview) pulumi preview --diff --stack "$stack" "${policy[@]}" ;;
     destroy) pulumi destroy --yes --stack "$stack" ;;
-    *)
-        echo "usage: $0 up|preview|destroy" >&2
-        exit 2
-        ;;
 esac
 
 if [ "$action" = "up" ]; then
@@ -62,6 +90,6 @@ if [ "$action" = "up" ]; then
     echo "edge:    $(pulumi stack output edgeUrl --stack "$stack")"
     echo "grafana: $(pulumi stack output grafanaUrl --stack "$stack")"
     echo "jaeger:  $(pulumi stack output jaegerUrl --stack "$stack")"
-    echo "token:   every /api request needs one: TOKEN=\$(npm run --silent token -- --stack $stack --user <name>)"
+    echo "token:   every /api request needs one: TOKEN=\$(npm run --silent token -- --stack $stack --user alice)"
     echo "         then curl -H \"authorization: Bearer \$TOKEN\" $(pulumi stack output edgeUrl --stack "$stack")/api/users"
 fi

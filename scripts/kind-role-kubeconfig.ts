@@ -1,5 +1,5 @@
 // Prints a kubeconfig for one team role on the local kind cluster, to try what the role may do:
-//   npm run -s role-kubeconfig -- viewer > viewer.kubeconfig
+//   npm run -s role-kubeconfig -- viewer --user alice > viewer.kubeconfig
 //   kubectl --kubeconfig viewer.kubeconfig -n orders-apps get pods      # allowed
 //   kubectl --kubeconfig viewer.kubeconfig -n orders-apps get secrets   # Forbidden
 // Options: --stack <name> (default dev: its access.groups and kind cluster), --user <name>
@@ -9,14 +9,14 @@
 // cluster's CA through the CertificateSigningRequest API (signer kubernetes.io/kube-apiserver-client),
 // approved with your own admin kubeconfig. The private key never leaves this machine. Needs openssl
 // and kubectl on PATH; the dev stack must be up (`npm run up`).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { groupOf, ROLE_DEFINITIONS, TEAM_ROLES, type TeamGroups, type TeamRole } from "../components/access";
 import { kindClusterName } from "../components/cluster/kindSpec";
 import { singleContextKubeconfig } from "../components/cluster/kubeconfigSpec";
-import { parseCommandLine } from "./lib/cliArgs";
+import { parseCommandLine, wantsHelp } from "./lib/cliArgs";
 import { loadStackFileConfig } from "./lib/stackFile";
 
 /** Command-line name of a role: its ClusterRole without the prefix (viewer, operator, database-admin). */
@@ -32,6 +32,30 @@ export interface Options {
 }
 
 export const USAGE = `usage: npm run -s role-kubeconfig -- <${Object.keys(ROLE_ARGS).join("|")}> [--stack dev] [--user <name>] [--hours 8] [--context <kubectl context>]`;
+
+export const HELP = `${USAGE}
+
+Prints a kubeconfig for one team role on the stack's local kind cluster, to try what the role may
+do. The identity is a client certificate (CN = the user, O = the role's group from access.groups)
+signed by the cluster's CA through a CertificateSigningRequest that your own admin context approves;
+the private key never leaves this machine. Needs kubectl and openssl on PATH and the cluster up
+(\`npm run up\`). On EKS and GKE people get their groups from IAM or Google instead.
+
+roles:
+${TEAM_ROLES.map((role) => `  ${roleArg(role).padEnd(16)} ${ROLE_DEFINITIONS[role].description}`).join("\n")}
+
+options:
+  --stack <name>       stack whose kind cluster and access.groups are used (default dev)
+  --user <name>        user name in the certificate: lowercase letters, digits, dots and dashes
+                       (default <role>-demo)
+  --hours <n>          certificate lifetime, 1 to 168 (default 8)
+  --context <name>     kubectl context with admin rights (default kind-<cluster name>)
+  -h, --help           this text
+
+example:
+  npm run -s role-kubeconfig -- viewer --user alice > viewer.kubeconfig
+  kubectl --kubeconfig viewer.kubeconfig -n orders-apps get pods      # allowed
+  kubectl --kubeconfig viewer.kubeconfig -n orders-apps get secrets   # Forbidden`;
 
 export function parseArgs(argv: string[]): Options {
     const { values, positionals } = parseCommandLine(
@@ -126,11 +150,66 @@ export function createKeyAndCsr(subject: string): { keyPem: string; csrPem: stri
     }
 }
 
+/** The last non-empty line of a tool's output (kubectl says the cause last). */
+const lastLine = (text: string) =>
+    text
+        .trim()
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .pop() ?? "";
+
 function kubectl(context: string, args: string[], input?: string): string {
-    return execFileSync("kubectl", ["--context", context, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+    const r = spawnSync("kubectl", ["--context", context, ...args], { encoding: "utf8", input });
+    if (r.error) throw new Error(`kubectl ${args.join(" ")}: ${r.error.message}`);
+    if (r.status !== 0)
+        throw new Error(`kubectl --context ${context} ${args.join(" ")} failed: ${lastLine(r.stderr) || `exit ${r.status}`}`);
+    return r.stdout;
+}
+
+/**
+ * Why the cluster cannot be used, as one sentence that says what to do; undefined when it answers.
+ * Checked before anything is created, so a missing cluster is said once, not as kubectl's errors.
+ */
+export function clusterProblem(context: string, stack: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const run = (args: string[]) => spawnSync("kubectl", args, { encoding: "utf8", env, timeout: 20_000 });
+    const contexts = run(["config", "get-contexts", context, "-o", "name"]);
+    if (contexts.error) {
+        return (contexts.error as NodeJS.ErrnoException).code === "ENOENT"
+            ? "kubectl is not on PATH; install it (https://kubernetes.io/docs/tasks/tools/), then run `npm run up`, which checks every prerequisite of the dev stack"
+            : `kubectl could not run: ${contexts.error.message}`;
+    }
+    if (contexts.status !== 0)
+        return (
+            `no kubectl context "${context}": the kind cluster of stack "${stack}" is not up. Run \`npm run up\` ` +
+            "(it creates the cluster and its context), or pass --context <name> for a cluster you already have"
+        );
+    const answer = run(["--context", context, "--request-timeout=5s", "get", "--raw", "/readyz"]);
+    if (answer.status !== 0)
+        return (
+            `the cluster of kubectl context "${context}" does not answer (${lastLine(answer.stderr) || answer.error?.message || `exit ${answer.status}`}). ` +
+            "Is it running? `npm run up` creates or updates it; `kind get clusters` lists the clusters kind knows"
+        );
+    return undefined;
+}
+
+/** openssl creates the key and the request; without it nothing can start. */
+function opensslProblem(): string | undefined {
+    const r = spawnSync("openssl", ["version"], { encoding: "utf8" });
+    return r.error || r.status !== 0
+        ? "openssl is not on PATH; it creates the key and the certificate request (apt-get install openssl, brew install openssl)"
+        : undefined;
+}
+
+export class PreflightError extends Error {
+    override name = "PreflightError";
 }
 
 async function main(argv: string[]): Promise<void> {
+    if (wantsHelp(argv)) {
+        process.stdout.write(`${HELP}\n`);
+        return;
+    }
     const opts = parseArgs(argv);
     const config = loadStackFileConfig(opts.stack);
     if (config.cluster.provider !== "kind") {
@@ -141,6 +220,8 @@ async function main(argv: string[]): Promise<void> {
     const clusterName = kindClusterName(config.environment, config.cluster.kind!);
     const context = opts.context ?? `kind-${clusterName}`;
     const user = opts.user ?? `${roleArg(opts.role)}-demo`;
+    const problem = opensslProblem() ?? clusterProblem(context, opts.stack);
+    if (problem) throw new PreflightError(problem);
     const { keyPem, csrPem } = createKeyAndCsr(certificateSubject(opts.role, config.access.groups, user));
 
     const name = csrName(opts.role, user);
@@ -174,14 +255,19 @@ async function main(argv: string[]): Promise<void> {
                 `${ROLE_DEFINITIONS[opts.role].description}), valid ${opts.hours} h\n`,
         );
     } finally {
-        // The signed certificate is in the kubeconfig; the request object has done its work.
-        kubectl(context, ["delete", "csr", name, "--ignore-not-found"]);
+        // The signed certificate is in the kubeconfig; the request object has done its work. A failed
+        // clean-up must not hide the error that brought us here.
+        try {
+            kubectl(context, ["delete", "csr", name, "--ignore-not-found"]);
+        } catch (err) {
+            process.stderr.write(`warning: ${(err as Error).message}\n`);
+        }
     }
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).catch((err: Error & { stderr?: Buffer | string }) => {
-        process.stderr.write(`error: ${err.message}${err.stderr ? `\n${String(err.stderr).trim()}` : ""}\n`);
+    main(process.argv.slice(2)).catch((err: Error) => {
+        process.stderr.write(`error: ${err.message}\n`);
         process.exitCode = 1;
     });
 }

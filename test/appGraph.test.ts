@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { trafficGraph } from "../components/appGraph";
+import { trafficGraph } from "../components/network/appGraph";
 import { appCatalog } from "./harness";
 
 /** Literal request paths in an app's source: `.get("/x")`, `.get(\`/x/${id}\`)`, `.probe("/x")`. */

@@ -1,6 +1,6 @@
 // The rules of `npm run check:deps` (the registry lookups themselves need the network).
 import { strict as assert } from "node:assert";
-import { compareVersions, lockedPackages, packageProblems } from "../scripts/check-deps";
+import { lockedPackages, packageProblems } from "../scripts/check-deps";
 
 const lock = "package-lock.json";
 
@@ -23,6 +23,32 @@ describe("check:deps rules", () => {
         assert.deepEqual(packageProblems({ name: "@pulumi/pulumi", version: "3.276.0", lockfile: lock }, doc), []);
         // Other packages may legitimately lock a pre-release or a newer line.
         assert.deepEqual(packageProblems({ name: "left-pad", version: "9.0.0", lockfile: lock }, doc), []);
+    });
+
+    it("orders versions by SemVer precedence: pre-releases by their identifiers, before their release", () => {
+        // A pre-release line tagged latest: rc.10 comes after rc.2 (numeric identifiers), so it is newer.
+        const rc = { "dist-tags": { latest: "4.0.0-rc.2" } };
+        assert.match(
+            packageProblems({ name: "@pulumi/kubernetes", version: "4.0.0-rc.10", lockfile: lock }, rc)[0],
+            /^@pulumi\/kubernetes@4\.0\.0-rc\.10 \(package-lock\.json\) is newer than latest 4\.0\.0-rc\.2/,
+        );
+        assert.deepEqual(packageProblems({ name: "@pulumi/kubernetes", version: "4.0.0-rc.1", lockfile: lock }, rc), []);
+        // The release after a pre-release tagged latest is newer than it.
+        assert.match(packageProblems({ name: "@pulumi/kubernetes", version: "4.0.0", lockfile: lock }, rc)[0], /newer than latest/);
+        // A pre-release of the latest release comes before it.
+        const release = { "dist-tags": { latest: "3.276.0" } };
+        assert.deepEqual(packageProblems({ name: "@pulumi/pulumi", version: "3.276.0-alpha.1", lockfile: lock }, release), []);
+        assert.match(
+            packageProblems({ name: "@pulumi/pulumi", version: "3.277.0-alpha.1", lockfile: lock }, release)[0],
+            /newer than latest 3\.276\.0/,
+        );
+    });
+
+    it("says so when a version is not SemVer instead of comparing it", () => {
+        assert.deepEqual(
+            packageProblems({ name: "@pulumi/pulumi", version: "3.248", lockfile: lock }, { "dist-tags": { latest: "3.276.0" } }),
+            ['@pulumi/pulumi@3.248 (package-lock.json): "3.248" is not a SemVer version'],
+        );
     });
 
     it("refuses a deprecated locked version, whatever the package", () => {
@@ -50,7 +76,5 @@ describe("check:deps rules", () => {
             pkgs.map((p) => `${p.name}@${p.version}`),
             ["@pulumi/pulumi@3.248.0", "b@1.0.0"],
         );
-        assert.equal(compareVersions("v1.10.0", "1.9.9"), 1);
-        assert.equal(compareVersions("1.2.3-rc.1", "1.2.3"), 0);
     });
 });

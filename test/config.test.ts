@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, loadAppCatalog, parseStackConfig } from "../components/config";
+import { parseCpu, parseMemory, parseQuantity as programQuantity } from "../components/config/quantity";
+import { parseQuantity as packQuantity } from "../policy/lib/quantity";
 import { GKE_OVERRIDES as GKE, rawStackConfig, SHIPPED_STACKS } from "./harness/stackConfig";
 
 const catalog = loadAppCatalog();
@@ -267,6 +269,56 @@ describe("stack config", () => {
                 /orders-platform:auth\.userClaim = "user\.id": must be a JWT claim name/,
             ],
             [
+                "a cron schedule out of range",
+                { "database.backup.schedule": "99 99 99 99 99" },
+                /orders-platform:database\.backup\.schedule = "99 99 99 99 99": must be a 5-field cron schedule like "0 2 \* \* \*" \(minute 0-59, hour 0-23/,
+            ],
+            [
+                "a cron schedule that never runs",
+                { "database.backup.schedule": "0 2 30 2 *" },
+                /orders-platform:database\.backup\.schedule = "0 2 30 2 \*": never runs \(no month has that day\)/,
+            ],
+            [
+                "a cron extension Kubernetes does not know",
+                { "database.backup.schedule": "0 2 L * *" },
+                /orders-platform:database\.backup\.schedule = "0 2 L \* \*": must be a 5-field cron schedule/,
+            ],
+            [
+                'a memory quantity with "K" (Kubernetes writes k)',
+                { "apps.users.resources.requests.memory": "256K" },
+                /orders-platform:apps\.users\.resources\.requests\.memory = "256K": must be a memory quantity like "256Mi" or "1Gi"/,
+            ],
+            [
+                "a negative CPU quantity",
+                { "apps.users.resources.requests.cpu": "-1" },
+                /orders-platform:apps\.users\.resources\.requests\.cpu = "-1": must be a CPU quantity/,
+            ],
+            [
+                "a CIDR with octets and a prefix out of range",
+                { "cluster.eks.endpointPublicAccessCidrs": ["999.1.1.1/99"] },
+                /orders-platform:cluster\.eks\.endpointPublicAccessCidrs\.0 = "999\.1\.1\.1\/99": must be a CIDR/,
+            ],
+            [
+                "a VPC CIDR with a /33 prefix",
+                { "cluster.eks.vpcCidr": "10.0.0.0/33" },
+                /orders-platform:cluster\.eks\.vpcCidr = "10\.0\.0\.0\/33": must be a CIDR like "10\.0\.0\.0\/16"/,
+            ],
+            [
+                "a version whose numeric pre-release has a leading zero",
+                { "apps.orders.version": "1.0.0-01" },
+                /orders-platform:apps\.orders\.version = "1\.0\.0-01": must be a SemVer version/,
+            ],
+            [
+                "a version with build metadata (no image tag can hold it)",
+                { "apps.orders.version": "1.0.0+build.5" },
+                /orders-platform:apps\.orders\.version = "1\.0\.0\+build\.5": must be a SemVer version like 1\.4\.2 .*without build metadata/,
+            ],
+            [
+                "a chart version with a leading zero",
+                { "charts.traefik.version": "01.2.3" },
+                /orders-platform:charts\.traefik\.version = "01\.2\.3": must be a pinned chart version/,
+            ],
+            [
                 "a burst below the rate",
                 { "edge.rateLimit": { requestsPerSecond: 50, burst: 10 } },
                 /orders-platform:edge\.rateLimit\.burst = 10: burst must be >= requestsPerSecond/,
@@ -302,6 +354,15 @@ describe("stack config", () => {
             });
             assert.match(err.message, /orders-platform:cluster\.gke\.masterAuthorizedCidrs = \(not set\): is required in staging/);
             assert.doesNotMatch(err.message, /endpointPublicAccessCidrs/);
+        });
+
+        it("parses Kubernetes quantities with the policy pack's parser, so both accept the same texts", () => {
+            assert.equal(programQuantity, packQuantity);
+            assert.equal(parseMemory("256Mi"), 256 * 2 ** 20);
+            assert.equal(parseMemory("1k"), 1000);
+            assert.equal(parseMemory("256K"), undefined);
+            assert.equal(parseCpu("250m"), 250);
+            assert.equal(parseCpu("1.5"), 1500);
         });
 
         it("reports every problem at once", () => {

@@ -3,9 +3,9 @@
 import type { StackConfig } from "../components/config";
 import { alertNames, platformAlertRules } from "../components/observability";
 import type { AlertRule, RuleGroup } from "../components/observability/alertRules";
-import { backupMissingAfterSeconds, recoveryPointObjective, recoveryTimes } from "../components/workloads/backupSchedule";
-import { describeAppBudget, memorySizing, stackConnectionBudget } from "../components/workloads/connectionBudget";
-import { WAL_ARCHIVE_WAIT_SECONDS } from "../components/workloads/postgresSpec";
+import { backupMissingAfterSeconds, recoveryPointObjective, recoveryTimes } from "../components/database/backupSchedule";
+import { describeAppBudget, memorySizing, stackConnectionBudget } from "../components/budgets/connectionBudget";
+import { WAL_ARCHIVE_WAIT_SECONDS } from "../components/database/serverSpec";
 import { appCatalog, SHIPPED_STACKS, stackConfig } from "./harness";
 
 const configs = (): Array<[string, StackConfig]> => SHIPPED_STACKS.map((s) => [s, stackConfig(s)]);

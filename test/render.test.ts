@@ -7,13 +7,17 @@ import * as path from "node:path";
 import { ConfigError, parseStackConfig, RENDER_DIR_ENV, renderMode } from "../components/config";
 import {
     clearRenderDirectory,
+    imageConfig,
+    missingImages,
     missingManifests,
+    parseImageFlag,
     parseRenderArgs,
     renderedFileName,
     renderedFiles,
     renderStack,
     renderStackSettings,
 } from "../scripts/render";
+import { applyConfigOverrides, readStackFile } from "../scripts/lib/stackFile";
 import { appCatalog, kubernetesObjects, type ProgramRun, rawStackConfig, runStack } from "./harness";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -128,26 +132,145 @@ describe("render mode: config", () => {
 });
 
 describe("render script", () => {
+    const APPS = ["orders", "users"];
+    const ref = (app: string, version: string, c: string) => `registry.example.com/orders/${app}:${version}@${digest(c)}`;
+
     it("parses its arguments", () => {
-        assert.deepEqual(parseRenderArgs(["--stack", "prod", "--out", "out/prod"]), { stack: "prod", out: "out/prod", policy: true });
+        assert.deepEqual(parseRenderArgs(["--stack", "prod", "--out", "out/prod"]), {
+            stack: "prod",
+            out: "out/prod",
+            images: [],
+            policy: true,
+        });
         assert.deepEqual(parseRenderArgs(["--stack", "dev", "--out", "o", "--no-policy", "--state-dir", "s"]), {
             stack: "dev",
             out: "o",
+            images: [],
             policy: false,
             stateDir: "s",
         });
-        assert.throws(() => parseRenderArgs(["--stack", "dev"]), /usage: npm run render -- --stack <name> --out <dir>/);
+        assert.throws(
+            () => parseRenderArgs(["--stack", "dev"]),
+            /--out <dir> is required\nusage: npm run render -- --stack <name> --out <dir>/,
+        );
+        assert.throws(() => parseRenderArgs(["--out", "o"]), /--stack <name> is required\nusage: npm run render/);
         assert.throws(() => parseRenderArgs(["--stack", "dev", "--out"]), /Option '--out <value>' argument missing\nusage: npm run render/);
         assert.throws(() => parseRenderArgs(["prod", "--stack", "dev", "--out", "o"]), /unexpected argument "prod"\nusage: npm run render/);
     });
 
-    it("fails on config before running anything", async () => {
-        await assert.rejects(renderStack("prod", path.join(os.tmpdir(), "never-written")), (err: unknown) => {
-            assert.ok(err instanceof Error && err.name === "ConfigError", String(err));
-            assert.match(err.message, /orders-platform:apps\.users\.image = \(not set\): is required when rendering manifests/);
-            return true;
+    it("takes each app's image by digest with --image, the canary's with <app>:canary", () => {
+        const args = parseRenderArgs(
+            [
+                "--stack",
+                "prod",
+                "--out",
+                "o",
+                "--image",
+                `users=${ref("users", "1.0.0", "a")}`,
+                "--image",
+                `users:canary=${ref("users", "1.1.0", "b")}`,
+                "--image",
+                `orders=${ref("orders", "1.0.0", "c")}`,
+            ],
+            APPS,
+        );
+        assert.deepEqual(args.images, [
+            { app: "users", canary: false, reference: ref("users", "1.0.0", "a") },
+            { app: "users", canary: true, reference: ref("users", "1.1.0", "b") },
+            { app: "orders", canary: false, reference: ref("orders", "1.0.0", "c") },
+        ]);
+        assert.deepEqual(imageConfig(args.images), {
+            "apps.users.image": ref("users", "1.0.0", "a"),
+            "apps.users.canary.image": ref("users", "1.1.0", "b"),
+            "apps.orders.image": ref("orders", "1.0.0", "c"),
         });
-        assert.equal(fs.existsSync(path.join(os.tmpdir(), "never-written")), false);
+    });
+
+    it("refuses an --image for an app that does not exist, or one not pinned by digest", () => {
+        assert.throws(
+            () => parseImageFlag(`billing=${ref("billing", "1.0.0", "a")}`, APPS),
+            /no app "billing" in apps\/ \(apps: orders, users\)/,
+        );
+        assert.throws(
+            () => parseImageFlag(`users:stable=${ref("users", "1.0.0", "a")}`, APPS),
+            /"users:stable" must be an app or <app>:canary/,
+        );
+        assert.throws(() => parseImageFlag(ref("users", "1.0.0", "a"), APPS), /must be <app>=<reference>@sha256:<digest>/);
+        for (const bad of ["registry.example.com/orders/users:1.0.0", `@${digest("a")}`, "users@sha256:ABC", `users@${digest("a")}0`])
+            assert.throws(
+                () => parseImageFlag(`users=${bad}`, APPS),
+                /the image must be pinned by digest, <reference>@sha256:<64 lowercase hex>/,
+                bad,
+            );
+    });
+
+    it("names every image a stack lacks, with its version", () => {
+        assert.deepEqual(missingImages(readStackFile("prod")), [
+            { target: "users", version: "1.0.0" },
+            { target: "users:canary", version: "1.1.0" },
+            { target: "orders", version: "1.0.0" },
+        ]);
+        assert.deepEqual(missingImages(applyConfigOverrides(readStackFile("staging"), IMAGES)), []);
+    });
+
+    it("says which images are missing and the flag to pass, before running anything", async () => {
+        const out = path.join(os.tmpdir(), "never-written");
+        for (const stack of ["dev", "staging", "prod"]) {
+            await assert.rejects(renderStack(stack, out), (err: Error) => {
+                assert.match(
+                    err.message,
+                    new RegExp(`^no image for users(, users:canary)?, orders in stack "${stack}": nothing is built when rendering`),
+                );
+                assert.match(err.message, /\n {6}--image users=<registry>\/users:\d+\.\d+\.\d+@sha256:<digest> \\\n/);
+                assert.match(err.message, /\n {6}--image orders=<registry>\/orders:\d+\.\d+\.\d+@sha256:<digest>\n/);
+                return true;
+            });
+        }
+        await assert.rejects(renderStack("prod", out), /--image users:canary=<registry>\/users:1\.1\.0@sha256:<digest>/);
+        assert.equal(fs.existsSync(out), false);
+    });
+
+    it("refuses a canary image for a stack without a canary, and the same image twice", async () => {
+        const out = path.join(os.tmpdir(), "never-written");
+        const canary = { app: "users", canary: true, reference: ref("users", "1.1.0", "b") };
+        await assert.rejects(
+            renderStack("staging", out, { images: [canary] }),
+            /stack "staging" has no canary for users \(apps\.users\.canary\)/,
+        );
+        await assert.rejects(renderStack("prod", out, { images: [canary, canary] }), /--image users:canary= is given twice/);
+        assert.equal(fs.existsSync(out), false);
+    });
+
+    it("renders a shipped stack with the images given by flags (the config check passes)", async () => {
+        const saved = { p: process.env.PULUMI_CONFIG_PASSPHRASE, f: process.env.PULUMI_CONFIG_PASSPHRASE_FILE };
+        delete process.env.PULUMI_CONFIG_PASSPHRASE;
+        delete process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+        const images = [
+            { app: "users", canary: false, reference: ref("users", "1.0.0", "a") },
+            { app: "users", canary: true, reference: ref("users", "1.1.0", "b") },
+            { app: "orders", canary: false, reference: ref("orders", "1.0.0", "c") },
+        ];
+        try {
+            // The next check after the config is the passphrase: reaching it means the config passed.
+            await assert.rejects(
+                renderStack("prod", path.join(os.tmpdir(), "never-written"), { images }),
+                /^Error: set PULUMI_CONFIG_PASSPHRASE/,
+            );
+            await assert.rejects(
+                renderStack("prod", path.join(os.tmpdir(), "never-written"), {
+                    images: [{ ...images[0], reference: ref("users", "9.9.9", "a") }, ...images.slice(1)],
+                }),
+                (err: Error) => {
+                    assert.ok(err instanceof ConfigError, String(err));
+                    assert.match(err.message, /orders-platform:apps\.users\.image = .*its tag 9\.9\.9 differs from version 1\.0\.0/);
+                    assert.match(err.message, /\(--image users= sets orders-platform:apps\.users\.image; /);
+                    return true;
+                },
+            );
+        } finally {
+            if (saved.p !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE = saved.p;
+            if (saved.f !== undefined) process.env.PULUMI_CONFIG_PASSPHRASE_FILE = saved.f;
+        }
     });
 
     it("names files like the provider: <apiVersion>-<kind>-<namespace|default>-<name>.yaml", () => {

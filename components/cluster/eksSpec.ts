@@ -211,7 +211,7 @@ export function walArchiveBucketPolicy(bucketArn: string, prefix: string): Polic
 
 /**
  * Backup bucket lifecycle. Backups are never expired by age here: the uploader deletes them and
- * always keeps the newest successful ones (components/workloads/scripts/backup-retention.sh). The
+ * always keeps the newest successful ones (components/database/scripts/backup-retention.sh). The
  * bucket only removes what the uploader deleted (noncurrent versions, after a grace period in which
  * a mistaken delete can be undone), stale delete markers and abandoned multipart uploads.
  */

@@ -6,9 +6,21 @@ import { AppCatalog, loadAppCatalog } from "./appCatalog";
 import { ENVIRONMENT_DEFAULTS, ENVIRONMENT_REQUIRED } from "./defaults";
 import { CONFIG_NAMESPACE, ConfigError, describeIssues, keyName } from "./errors";
 import { Environment, ENVIRONMENTS, StackConfig, stackConfigSchema } from "./schema";
-import { connectionBudgetProblems, memoryProblems, stackConnectionBudget } from "../workloads/connectionBudget";
 
 export type RawConfig = Record<string, unknown>;
+
+/**
+ * A check over the whole schema-valid config that lives above this module (the budgets in
+ * components/budgets): the problems it finds, each naming the keys to change.
+ */
+export type ConfigCheck = (config: StackConfig, catalog: AppCatalog) => string[];
+
+export interface ParseOptions {
+    /** The program renders manifests (`npm run render`): every image must be given by digest. */
+    render?: boolean;
+    /** Run once the schema and the app list are clean; index.ts passes the budgets' checks. */
+    checks?: ReadonlyArray<ConfigCheck>;
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -101,7 +113,7 @@ export function missingRequiredKeys(raw: RawConfig, environment: Environment): s
 }
 
 /** Validates raw config (key -> parsed value, without the namespace) for one stack. */
-export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog, options: { render?: boolean } = {}): StackConfig {
+export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCatalog, options: ParseOptions = {}): StackConfig {
     const environment = raw.environment;
     const known = ENVIRONMENTS.includes(environment as Environment);
     const defaults = known ? ENVIRONMENT_DEFAULTS[environment as Environment] : {};
@@ -126,15 +138,10 @@ export function parseStackConfig(raw: RawConfig, stack: string, catalog: AppCata
         if (!configured.includes(name)) problems.push(`${keyName(["apps", name])} = (not set): is required (at least a version)`);
     }
 
-    if (parsed.success && problems.length === 0) problems.push(...databaseBudgetProblems(parsed.data, catalog));
+    if (parsed.success && problems.length === 0) for (const check of options.checks ?? []) problems.push(...check(parsed.data, catalog));
     if (parsed.success && options.render) problems.push(...renderProblems(parsed.data));
     if (problems.length > 0 || !parsed.success) throw new ConfigError(stack, problems);
     return parsed.data;
-}
-
-/** The worst case of every database client must fit max_connections, and memory must carry them. */
-function databaseBudgetProblems(config: StackConfig, catalog: AppCatalog): string[] {
-    return [...connectionBudgetProblems(stackConnectionBudget(config, catalog), config.apps), ...memoryProblems(config.database)];
 }
 
 /** Every `orders-platform:*` key of the running stack, JSON values decoded. */
@@ -161,9 +168,9 @@ export interface LoadedConfig {
 }
 
 /** Loads and validates the running stack's config; fails the program with a ConfigError. */
-export function loadStackConfig(): LoadedConfig {
+export function loadStackConfig(options: Pick<ParseOptions, "checks"> = {}): LoadedConfig {
     const stack = pulumi.getStack();
     const catalog = loadAppCatalog();
     const render = renderMode();
-    return { stack, config: parseStackConfig(readRawConfig(), stack, catalog, { render: !!render }), catalog, render };
+    return { stack, config: parseStackConfig(readRawConfig(), stack, catalog, { ...options, render: !!render }), catalog, render };
 }

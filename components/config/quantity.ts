@@ -1,28 +1,17 @@
-// Kubernetes resource quantities, parsed just far enough to compare requests with limits.
+// Kubernetes resource quantities. The one parser is the policy pack's (policy/lib/quantity.ts): the
+// program refuses exactly what the pack would, e.g. "256K" (Kubernetes writes k).
+import { parseQuantity } from "../../policy/lib/quantity";
 
-/** CPU in millicores, or undefined when the text is not a CPU quantity. */
+export { parseQuantity };
+
+/** CPU in millicores, or undefined when the text is not a non-negative quantity. */
 export function parseCpu(text: string): number | undefined {
-    const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
-    if (!m) return undefined;
-    const value = Number(m[1]);
-    return m[2] === "m" ? value : value * 1000;
+    const cores = parseQuantity(text);
+    return cores === undefined || cores < 0 ? undefined : Math.round(cores * 1e6) / 1e3;
 }
 
-const MEMORY_UNITS: Record<string, number> = {
-    "": 1,
-    K: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-};
-
-/** Memory in bytes, or undefined when the text is not a memory quantity. */
+/** Memory in bytes, or undefined when the text is not a non-negative quantity. */
 export function parseMemory(text: string): number | undefined {
-    const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(text.trim());
-    if (!m) return undefined;
-    return Number(m[1]) * MEMORY_UNITS[m[2] ?? ""];
+    const bytes = parseQuantity(text);
+    return bytes === undefined || bytes < 0 ? undefined : bytes;
 }

@@ -8,11 +8,11 @@
 // path on its API port is allowed to nobody (only API paths are allowed below).
 // The Postgres Jobs (bootstrap, backup) run with native sidecars, so they present their own
 // ServiceAccount identity like any app: every client of 5432 is mTLS and named.
-import type { Peer, TrafficEdge } from "../appGraph";
-import { peerName } from "../appGraph";
+import type { Peer, TrafficEdge } from "../network/appGraph";
+import { peerName } from "../network/appGraph";
 import { APP_NAMESPACE, DATA_NAMESPACE } from "../naming";
 import { BACKUP_SERVICE_ACCOUNT } from "../cluster/types";
-import { BOOTSTRAP_SERVICE_ACCOUNT, POSTGRES_POD_LABELS } from "../workloads/postgresSpec";
+import { BOOTSTRAP_SERVICE_ACCOUNT, POSTGRES_POD_LABELS } from "../database/names";
 import { GATEWAY_PRINCIPAL } from "./istioValues";
 
 export const ALLOW_NOTHING = "allow-nothing";

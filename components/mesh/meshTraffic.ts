@@ -3,7 +3,7 @@
 // AuthorizationPolicies from the app graph, and tracing.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { TrafficEdge } from "../appGraph";
+import type { TrafficEdge } from "../network/appGraph";
 import type { TokenVerification } from "../auth/authSpec";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment, MeshConfig } from "../config";
 import { DATA_NAMESPACE, platformLabels } from "../naming";

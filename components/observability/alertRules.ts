@@ -3,8 +3,8 @@
 // Pure functions of config; every threshold comes from it (observability.alerting, database).
 import type { AlertingConfig, DatabaseConfig } from "../config";
 import { APP_NAMESPACE, DATA_NAMESPACE, MONITORING_NAMESPACE, TRACING_NAMESPACE } from "../naming";
-import { backupMissingAfterSeconds } from "../workloads/backupSchedule";
-import { BACKUP_NAME, POSTGRES_NAME } from "../workloads/postgresSpec";
+import { backupMissingAfterSeconds } from "../database/backupSchedule";
+import { BACKUP_NAME, POSTGRES_NAME } from "../database/names";
 
 export type Severity = "critical" | "warning";
 
@@ -53,7 +53,7 @@ export const BURN_RATES = {
 const WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d"] as const;
 
 const DOCS = "README.md (Operating the platform: alerts)";
-const RESTORE_DOC = "components/workloads/RESTORE.md";
+const RESTORE_DOC = "components/database/RESTORE.md";
 
 /** A number for PromQL without float noise (0.072, not 0.07200000000000001). */
 function num(n: number): string {

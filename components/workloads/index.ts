@@ -1,13 +1,3 @@
-export { AppNamespaces } from "./namespaces";
-export type { AppNamespacesArgs } from "./namespaces";
 export { MicroService } from "./microService";
-export { upstreamUrls } from "./microServiceSpec";
 export type { MicroServiceArgs, MicroServiceImages, DatabaseSecretRef } from "./microService";
-export { Postgres } from "./postgres";
-export type { PostgresArgs, AppDatabaseSecret } from "./postgres";
-export { NetworkPolicies } from "./networkPolicies";
-export type { NetworkPoliciesArgs } from "./networkPolicies";
-export { networkPolicyOptions } from "./networkPolicySpec";
-export { IngressEdge } from "./ingressEdge";
-export type { IngressEdgeArgs } from "./ingressEdge";
-export type { EdgeExposure } from "./ingressSpec";
+export * from "./microServiceSpec";

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { appAuthEnv, type TokenVerification } from "../auth/authSpec";
 import type { ClusterTopology } from "../cluster/types";
 import type { AppConfig, AppFacts, Environment } from "../config";
+import { planReplicas } from "../budgets/replicaPlan";
 import { platformLabels } from "../naming";
 import {
     approximationWarning,
@@ -13,7 +14,6 @@ import {
     deploymentSpec,
     hpaSpec,
     pdbSpec,
-    planReplicas,
     serviceSpec,
     Track,
 } from "./microServiceSpec";
@@ -44,7 +44,7 @@ export interface MicroServiceArgs {
     auth: TokenVerification;
     meshEnabled: boolean;
     topology: ClusterTopology;
-    /** Database maintenance: every Deployment at 0 pods, no HPA (see components/workloads/RESTORE.md). */
+    /** Database maintenance: every Deployment at 0 pods, no HPA (see components/database/RESTORE.md). */
     suspended?: boolean;
 }
 

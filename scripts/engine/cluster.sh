@@ -4,7 +4,7 @@
 # kube-scheduler, kwok-controller, kubectl), fake nodes and pods managed by kwok. Everything
 # listens on, and every address in the cluster is in, 127.0.0.0/8 (see README.md).
 #
-# Usage: cluster.sh up|down|env|status|check|kubeconfig
+# Usage: npm run engine:cluster -- <command>      (bash scripts/engine/cluster.sh <command>)
 #   up          build the toolchain if needed, start the cluster, create the fake nodes
 #   down        stop the cluster and delete its files
 #   env         print `export` lines for the toolchain and this cluster (eval "$(cluster.sh env)")
@@ -12,6 +12,7 @@
 #   check       create a Deployment, a Job, a StatefulSet and a Service in a scratch namespace,
 #               wait until kwok makes them Ready/Complete, delete the namespace
 #   kubeconfig  print the kubeconfig path
+#   -h, --help  this text
 #
 # Environment (all optional):
 #   ORDERS_ENGINE_CACHE    toolchain cache (default ~/.cache/orders-platform/engine)
@@ -19,6 +20,12 @@
 #   ENGINE_CLUSTER_NODES   number of fake nodes (default 3)
 #   KWOK_WORKDIR           kwokctl's work directory (default $ORDERS_ENGINE_CACHE/kwok)
 set -euo pipefail
+# -h, --help prints this header.
+case " $* " in *" -h "* | *" --help "*)
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 0
+    ;;
+esac
 # shellcheck source=scripts/engine/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -232,7 +239,10 @@ EOF
 cmd="${1:-}"
 case "$cmd" in
     up | down | env | status | check | kubeconfig) ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *)
+        echo "unknown command \"$cmd\"; commands: up, down, env, status, check, kubeconfig (--help: the details)" >&2
+        exit 2
+        ;;
 esac
 engine_versions
 ROOT="${ORDERS_ENGINE_ROOT:-}"

@@ -9,13 +9,28 @@
 # one violating Deployment added (the pack must block it); destroy; stack rm; cluster down.
 #
 # Needs `npm ci` in the repository root first (the policy pack and the program use its
-# node_modules). Usage: smoke.sh [--keep]   (--keep leaves the cluster and temp dir for a look)
+# node_modules), and go and node on PATH. Cost on 2 cores: it builds the engine toolchain first when
+# it is missing (npm run engine:build: about 26 min cold); with the toolchain built, 67-131 s.
+#
+# Usage: npm run engine:smoke [-- --keep]      (bash scripts/engine/smoke.sh [--keep])
+#   --keep      leave the cluster and the temp dir for a look
+#   -h, --help  this text
 set -euo pipefail
+# -h, --help prints this header.
+case " $* " in *" -h "* | *" --help "*)
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 0
+    ;;
+esac
 # shellcheck source=scripts/engine/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 KEEP=0
-[ "${1:-}" = "--keep" ] && KEEP=1
+case "${1:-}" in
+    "") ;;
+    --keep) KEEP=1 ;;
+    *) engine_die "unknown argument $1 (--keep, --help)" ;;
+esac
 
 [ -d "$ENGINE_REPO/node_modules/@pulumi/pulumi" ] || engine_die "run npm ci in $ENGINE_REPO first"
 [ -d "$ENGINE_REPO/node_modules/@pulumi/policy" ] || engine_die "run npm ci in $ENGINE_REPO first (no @pulumi/policy)"

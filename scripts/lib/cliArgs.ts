@@ -4,6 +4,12 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** `-h` or `--help` anywhere before a `--` (every script answers it with its usage, exit 0). */
+export function wantsHelp(argv: readonly string[]): boolean {
+    const end = argv.indexOf("--");
+    return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "-h" || a === "--help");
+}
+
 export function parseCommandLine<O extends Options>(argv: string[], options: O, usage: string, maxPositionals = 0) {
     let parsed;
     try {

@@ -4,6 +4,7 @@
 // "pulumi: fetch failed" without internet).
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export const INSTALL_HINT = "install the Pulumi CLI (https://www.pulumi.com/docs/iac/download-install/) and put `pulumi` on PATH";
@@ -32,6 +33,25 @@ export function installedPulumi(envPath: string = process.env.PATH ?? ""): strin
         }
     }
     return undefined;
+}
+
+/**
+ * The CLI the npm wrapper has already fetched, if any: it keeps one per version under
+ * $PULUMI_HOME/versions/<version>/bin (default ~/.pulumi), the Automation API's install layout.
+ */
+export function fetchedWrapperCli(projectDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const pkg = path.join(projectDir, "node_modules", "pulumi", "package.json");
+    if (!fs.existsSync(pkg)) return undefined;
+    const version = env.PULUMI_VERSION || (JSON.parse(fs.readFileSync(pkg, "utf8")) as { version?: string }).version;
+    if (!version) return undefined;
+    const home = env.PULUMI_HOME || path.join(env.HOME || os.homedir(), ".pulumi");
+    const bin = path.join(home, "versions", version, "bin", "pulumi");
+    try {
+        fs.accessSync(bin, fs.constants.X_OK);
+        return bin;
+    } catch {
+        return undefined;
+    }
 }
 
 /** The CLI to run, checked to start; throws PulumiCliMissingError naming what failed. */

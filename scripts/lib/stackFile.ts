@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { BUDGET_CHECKS } from "../../components/budgets";
 import { CONFIG_NAMESPACE, loadAppCatalog, parseStackConfig, type StackConfig } from "../../components/config";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -57,5 +58,5 @@ export function loadStackFileConfig(
     options: { overrides?: Record<string, unknown>; render?: boolean } = {},
 ): StackConfig {
     const raw = projectConfig(applyConfigOverrides(readStackFile(stack, projectDir), options.overrides ?? {}));
-    return parseStackConfig(raw, stack, loadAppCatalog(path.join(projectDir, "apps")), { render: options.render });
+    return parseStackConfig(raw, stack, loadAppCatalog(path.join(projectDir, "apps")), { render: options.render, checks: BUDGET_CHECKS });
 }

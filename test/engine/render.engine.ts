@@ -12,10 +12,10 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as semver from "semver";
 import { parseAllDocuments } from "yaml";
 import { CHARTS } from "../../components/versions";
 import { PROJECT_DIR } from "../../scripts/lib/stackFile";
-import { compareVersions } from "../../scripts/check-deps";
 import { RENDER_SUBDIRS, renderedPath, renderStack, type RenderResult } from "../../scripts/render";
 import type { ObjectIdentity, ProgramObjects } from "./programObjects";
 import { assembleStandInCharts } from "./standInCharts";
@@ -114,7 +114,7 @@ describe("render (real engine)", function () {
         // The harness's provider plugin is built from the newest source the Go proxy serves; render
         // mode rewrites unchanged objects only from 4.26 on (alwaysRender). The locked SDK's plugin has it.
         const provider = harnessProviderVersion();
-        if (provider && compareVersions(provider, "4.26.0") < 0) {
+        if (provider && semver.lt(provider, "4.26.0")) {
             process.stdout.write(`      | skipped: the harness's Kubernetes provider is ${provider}; alwaysRender needs 4.26 or newer\n`);
             this.skip();
         }

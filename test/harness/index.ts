@@ -10,6 +10,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { callResult, outputsFor } from "./mockRegistry";
 import { applyOverrides, PROJECT, PROJECT_ROOT, readStackFile, toRuntimeConfig } from "./stackConfig";
+import type { CapturedResource, ProgramRun, RunOptions } from "./types";
 
 export * from "./stackConfig";
 export { diffPaths } from "./diff";
@@ -17,46 +18,11 @@ export { appCatalog, stackConfig, stackConfigProblems } from "./parsedConfig";
 export { validateKubernetesObjects, kubernetesObjects } from "./schemas";
 export { testAuth, testSigningKey } from "./auth";
 export type { SchemaProblem } from "./schemas";
+export type { CapturedResource, ProgramRun, RunOptions } from "./types";
 
 // Load every area's provider mocks once.
 for (const file of fs.readdirSync(path.join(__dirname, "mocks")).sort()) {
     if (/\.ts$/.test(file) && !file.endsWith(".d.ts")) require(path.join(__dirname, "mocks", file));
-}
-
-export interface CapturedResource {
-    type: string;
-    name: string;
-    urn: string;
-    /** Inputs as the program passed them, Outputs resolved, secrets unwrapped. */
-    inputs: Record<string, any>;
-    /** Inputs as serialized on the wire; secret values stay wrapped in Pulumi's secret envelope. */
-    wireInputs: Record<string, any>;
-    parent?: string;
-    custom: boolean;
-    protect: boolean;
-    retainOnDelete: boolean;
-    provider?: string;
-    dependsOn: string[];
-    ignoreChanges: string[];
-}
-
-export interface ProgramRun<T = unknown> {
-    resources: CapturedResource[];
-    /** What the program returned (for runStack: the module's exports, Outputs resolved). */
-    outputs: T;
-    /** Warnings the program logged through pulumi.log.warn. */
-    warnings: string[];
-    byType(type: string): CapturedResource[];
-    /** The one resource of a type with that name (throws when absent or ambiguous). */
-    get(type: string, name: string): CapturedResource;
-    find(predicate: (r: CapturedResource) => boolean): CapturedResource[];
-}
-
-export interface RunOptions {
-    stack?: string;
-    /** Full config map (`orders-platform:key` -> value). */
-    config?: Record<string, unknown>;
-    preview?: boolean;
 }
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -134,18 +100,58 @@ async function runProgramNow<T>(program: () => T | Promise<T>, options: RunOptio
             callback(err, res);
         });
 
-    const logWarn = pulumi.log.warn;
-    (pulumi.log as { warn: typeof logWarn }).warn = async (msg: string) => {
-        warnings.push(msg);
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: (err: any, res: any) => void) => {
+        const owner = resources.find((r) => r.urn === req.getUrn());
+        if (owner) owner.componentOutputs = unwrapSecrets(req.getOutputs()?.toJavaScript() ?? {}) as Record<string, any>;
+        return registerOutputs(req, callback);
     };
+
+    const logWarn = pulumi.log.warn;
+    const warnedOn: Array<pulumi.Resource | undefined> = [];
+    (pulumi.log as { warn: typeof logWarn }).warn = async (msg: string, resource?: pulumi.Resource) => {
+        warnings.push(msg);
+        warnedOn.push(resource);
+    };
+    const prepareStackTrace = Error.prepareStackTrace;
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.prepareStackTrace = plainStackTrace;
+    if (!process.env[FULL_STACKS_ENV]) Error.stackTraceLimit = 0;
     try {
         const returned = await program();
         const outputs = (await resolveDeep(returned)) as Awaited<T>;
         await settings.waitForRPCs();
-        return makeRun(resources, outputs, warnings);
+        const urns = await Promise.all(warnedOn.map((r) => (r ? (resolveDeep(r.urn) as Promise<string>) : undefined)));
+        const warningSources = warnings.map((message, i) => ({ message, urn: urns[i] }));
+        return makeRun(resources, outputs, warnings, warningSources);
     } finally {
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
         (pulumi.log as { warn: typeof logWarn }).warn = logWarn;
     }
+}
+
+/**
+ * Set to keep stack frames in errors raised while a program runs. By default a run captures none:
+ * Pulumi's SDK makes an Error for every promise it creates (to report leaks at exit, which a test
+ * never does), and capturing their frames was the largest cost left in a run. Its per-resource
+ * source positions are unaffected (it lifts the limit for those itself).
+ */
+export const FULL_STACKS_ENV = "ORDERS_TEST_FULL_STACKS";
+
+/** Frames kept per stack while a program runs: enough for Pulumi's source position (the caller of the resource). */
+const RUN_STACK_FRAMES = 20;
+
+/**
+ * V8's own stack format, without looking each frame up in a source map and at most
+ * RUN_STACK_FRAMES deep. Pulumi's SDK reads a stack of unlimited depth for every resource and one
+ * for every promise it makes; mapping those through the TypeScript loader's source maps took a
+ * third of every program run. Errors formatted after the run (a failing test's) are mapped as usual.
+ */
+function plainStackTrace(error: Error, frames: NodeJS.CallSite[]): string {
+    // Kept by the SDK only to report leaked promises at exit, which a test run never does.
+    if (frames[0]?.getFunctionName() === "debuggablePromise") return String(error);
+    return [String(error), ...frames.slice(0, RUN_STACK_FRAMES).map((frame) => `    at ${frame}`)].join("\n");
 }
 
 function unwrapSecrets(value: unknown): unknown {
@@ -158,11 +164,18 @@ function unwrapSecrets(value: unknown): unknown {
     return value;
 }
 
-function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[]): ProgramRun<T> {
+/** A ProgramRun over the given captures (e.g. the part of a run below some components). */
+export function makeRun<T>(
+    resources: CapturedResource[],
+    outputs: T,
+    warnings: string[],
+    warningSources: ProgramRun["warningSources"],
+): ProgramRun<T> {
     return {
         resources,
         outputs,
         warnings,
+        warningSources,
         byType: (type) => resources.filter((r) => r.type === type),
         find: (predicate) => resources.filter(predicate),
         get(type, name) {
@@ -180,30 +193,53 @@ function makeRun<T>(resources: CapturedResource[], outputs: T, warnings: string[
     };
 }
 
-/** Drops the project's own modules from the require cache so index.ts runs afresh. */
-function forgetProjectModules(): void {
-    for (const key of Object.keys(require.cache)) {
-        if (
-            key.startsWith(PROJECT_ROOT) &&
-            !key.includes(`${path.sep}node_modules${path.sep}`) &&
-            !key.includes(`${path.sep}test${path.sep}`)
-        ) {
-            delete require.cache[key];
-        }
-    }
-}
+const INDEX = path.join(PROJECT_ROOT, "index.ts");
+/** Environment variables the program reads (render mode, the existing cluster's kubeconfig): part of a run's input. */
+const PROGRAM_ENV = ["ORDERS_RENDER_DIR", "KUBECONFIG"];
+const stackRuns = new Map<string, Promise<ProgramRun<Record<string, unknown>>>>();
 
 /**
  * Runs the real index.ts with the config of Pulumi.<stack>.yaml, plus overrides
  * (`"apps.users.canary.weight": 25`; undefined deletes a key).
+ *
+ * A program run is a pure function of its input (stack, resulting config, preview, PROGRAM_ENV), so
+ * each distinct input runs once per process and every caller gets the same run, frozen so that no
+ * test can change what another one sees.
  */
-export function runStack(stack: string, overrides: Record<string, unknown> = {}, options: { preview?: boolean } = {}) {
+export function runStack(
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    options: { preview?: boolean } = {},
+): Promise<ProgramRun<Record<string, unknown>>> {
     const config = applyOverrides(readStackFile(stack), overrides);
-    return runProgram(
-        () => {
-            forgetProjectModules();
-            return { ...require(path.join(PROJECT_ROOT, "index.ts")) } as Record<string, unknown>;
-        },
-        { stack, config, preview: options.preview },
-    );
+    const preview = options.preview ?? false;
+    const key = JSON.stringify({ stack, config, preview, env: PROGRAM_ENV.map((name) => process.env[name] ?? null) });
+    let run = stackRuns.get(key);
+    if (!run) {
+        run = runProgram(
+            () => {
+                // index.ts runs afresh; the modules it calls stay loaded (they keep no state between runs).
+                delete require.cache[INDEX];
+                return { ...require(INDEX) } as Record<string, unknown>;
+            },
+            { stack, config, preview },
+        ).then(freezeDeep);
+        stackRuns.set(key, run);
+    }
+    return run;
+}
+
+/** Freezes plain objects and arrays all the way down (Pulumi resources and other class instances stay as they are). */
+function freezeDeep<T>(value: T): T {
+    if (Array.isArray(value)) {
+        value.forEach(freezeDeep);
+        return Object.freeze(value);
+    }
+    if (value && typeof value === "object") {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) return value;
+        Object.values(value).forEach(freezeDeep);
+        return Object.freeze(value);
+    }
+    return value;
 }

@@ -1,6 +1,6 @@
 // Validates captured Kubernetes objects against the published schemas: Kubernetes itself
 // (kubernetes-models), Istio and the Prometheus Operator CRDs (@kubernetes-models/*).
-import type { CapturedResource } from "./index";
+import type { CapturedResource } from "./types";
 
 export interface SchemaProblem {
     resource: string;

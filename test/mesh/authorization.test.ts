@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { peerName, trafficGraph, TrafficEdge } from "../../components/appGraph";
+import { peerName, trafficGraph, TrafficEdge } from "../../components/network/appGraph";
 import { authorizationPolicies, AuthorizationPolicyObject, unenforcedEdge } from "../../components/mesh";
 import { catalog } from "./fixtures";
 

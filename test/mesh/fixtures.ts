@@ -1,6 +1,6 @@
 // Shared inputs of the mesh tests: real stack config and app catalog, plain topologies.
 import * as pulumi from "@pulumi/pulumi";
-import { trafficGraph } from "../../components/appGraph";
+import { trafficGraph } from "../../components/network/appGraph";
 import { clusterNetwork } from "../../components/cluster/network";
 import type { ClusterTopology } from "../../components/cluster/types";
 import type { AppCatalog, StackConfig } from "../../components/config";

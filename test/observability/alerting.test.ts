@@ -4,7 +4,7 @@
 import { strict as assert } from "node:assert";
 import { alertmanagerConfig, alertNames, platformAlertRules } from "../../components/observability";
 import type { AlertRule, RecordingRule, RuleGroup } from "../../components/observability/alertRules";
-import { maxIntervalSeconds } from "../../components/workloads/backupSchedule";
+import { maxIntervalSeconds } from "../../components/database/backupSchedule";
 import { runStack, SHIPPED_STACKS, stackConfig, stackConfigProblems, validateKubernetesObjects } from "../harness";
 import { shippedProdRun } from "../reliabilityRuns";
 

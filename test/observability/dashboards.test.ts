@@ -8,7 +8,7 @@ import { DATA_NAMESPACE } from "../../components/naming";
 import { loadDashboards, selectDashboards } from "../../components/observability";
 import { alloyConfig, APP_ERROR_LOGS_QUERY, LOKI_DATASOURCE_UID } from "../../components/observability/logsSpec";
 import { APP_TARGET_LABELS } from "../../components/observability/monitorSpecs";
-import { BACKUP_NAME, BACKUP_PVC, POSTGRES_NAME } from "../../components/workloads/postgresSpec";
+import { BACKUP_NAME, BACKUP_PVC, POSTGRES_NAME } from "../../components/database/names";
 import { PROJECT_ROOT } from "../harness";
 
 // --- what the apps expose ----------------------------------------------------------

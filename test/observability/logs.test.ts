@@ -18,7 +18,7 @@ import {
 } from "../../components/observability/logsSpec";
 import { CHARTS, IMAGES, imageReference } from "../../components/versions";
 import { clusterNetwork } from "../../components/cluster/network";
-import { managedNamespaces, networkPolicyOptions, peerKey, platformEdges } from "../../components/workloads/networkPolicySpec";
+import { managedNamespaces, networkPolicyOptions, peerKey, platformEdges } from "../../components/network/networkPolicySpec";
 import { type ProgramRun, rawStackConfig, runProgram, runStack, stackConfig, validateKubernetesObjects } from "../harness";
 
 const logs = stackConfig("prod").observability.logs;

@@ -1,17 +1,37 @@
-// The workload components as index.ts wires them, per shipped stack, under Pulumi mocks.
+// The app-facing components (namespaces, database, apps, NetworkPolicies, the mesh-off edge) in the
+// real wiring, per shipped stack, under Pulumi mocks.
 import { strict as assert } from "node:assert";
+import { clusterNetwork } from "../../components/cluster/network";
+import type { StackConfig } from "../../components/config";
+import { APP_NAMESPACE, DATA_NAMESPACE } from "../../components/naming";
+import { networkPolicyOptions, networkPolicySpecs, trafficGraph } from "../../components/network";
 import { CHARTS } from "../../components/versions";
-import { CapturedResource, STACK_VARIANTS, validateKubernetesObjects } from "../harness";
-import { networkPolicySpecs } from "../../components/workloads/networkPolicySpec";
-import { trafficGraph } from "../../components/appGraph";
-import { BACKUP_BUCKET, catalog, deployWorkloads, GSA, IRSA_ROLE, mockPassword, POD_KINDS, podTemplate, WorkloadsRun } from "./fixtures";
-import { allContainers, allowedFlows, containerProblems } from "./rules";
+import { CapturedResource, ProgramRun, runStack, STACK_VARIANTS, stackConfig, validateKubernetesObjects } from "../harness";
+import { outputsFor } from "../harness/mockRegistry";
+import { catalog, mockPassword, POD_KINDS, podTemplate, workloadsOf } from "./fixtures";
+import { allContainers, allowedFlows, containerProblems } from "../harness/rules";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler";
 const PDB = "kubernetes:policy/v1:PodDisruptionBudget";
 const SECRET = "kubernetes:core/v1:Secret";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+interface WorkloadsRun {
+    /** The whole program run. */
+    all: ProgramRun<Record<string, unknown>>;
+    /** Its part below the workload components. */
+    run: ProgramRun<Record<string, unknown>>;
+    config: StackConfig;
+}
+
+async function deployWorkloads(stack: string, overrides: Record<string, unknown> = {}): Promise<WorkloadsRun> {
+    const all = await runStack(stack, overrides);
+    return { all, run: workloadsOf(all), config: stackConfig(stack, overrides) };
+}
+
+/** What the mocks answer for a captured resource (the provider-computed outputs). */
+const mocked = (r: CapturedResource) => outputsFor(r.type, r.name, r.inputs);
 
 const variants: Array<[string, string, Record<string, unknown>]> = [
     ...STACK_VARIANTS,
@@ -49,7 +69,11 @@ describe("workload components under mocks", function () {
                 for (const r of run.resources.filter((x) => x.type.startsWith("kubernetes:") || x.type.startsWith("random:"))) {
                     assert.match(r.parent ?? "", /orders-platform:workloads:/, `${r.urn} has no workloads parent`);
                     if (r.type.startsWith("kubernetes:"))
-                        assert.match(r.provider ?? "", /pulumi:providers:kubernetes::k8s::/, `${r.urn} provider`);
+                        assert.match(
+                            r.provider ?? "",
+                            /orders-platform:cluster:Cluster\$pulumi:providers:kubernetes::cluster-k8s::/,
+                            `${r.urn} provider`,
+                        );
                 }
                 const components = run.resources.filter((x) => x.type.startsWith("orders-platform:workloads:")).map((x) => x.type);
                 assert.ok(
@@ -130,13 +154,14 @@ describe("workload components under mocks", function () {
             });
 
             it("keeps every database password inside Pulumi secrets", () => {
-                const { run } = runs.get(label)!;
+                const { run, all } = runs.get(label)!;
                 const passwords = run
                     .byType("random:index/randomPassword:RandomPassword")
                     .map((r) => mockPassword(r.name, r.inputs.length));
                 assert.equal(passwords.length, 4, "superuser, backup, one per app");
                 const holders: string[] = [];
-                for (const r of run.resources) {
+                // Every resource of the program, not only the workloads'.
+                for (const r of all.resources) {
                     const plain = JSON.stringify(r.inputs);
                     const wire = JSON.stringify(withoutSecrets(r.wireInputs));
                     for (const pw of passwords) {
@@ -152,8 +177,10 @@ describe("workload components under mocks", function () {
                 ]);
                 const url = run.get(SECRET, "users-database").inputs.stringData.DATABASE_URL;
                 assert.equal(url, `postgres://users:${mockPassword("postgres-users")}@postgres.orders-data.svc.cluster.local:5432/users`);
-                assert.equal(JSON.stringify(run.outputs).includes("mock-pw"), false);
-                assert.deepEqual(run.outputs.appSecrets.orders, { name: "orders-database", key: "DATABASE_URL" });
+                const postgres = run.get("orders-platform:workloads:Postgres", "postgres").componentOutputs!;
+                assert.equal(JSON.stringify(postgres).includes("mock-pw"), false);
+                assert.equal(JSON.stringify(all.outputs).includes("mock-pw"), false);
+                assert.deepEqual(postgres.appSecrets.orders, { name: "orders-database", key: "DATABASE_URL" });
                 for (const d of run.byType(DEPLOYMENT)) {
                     const env = d.inputs.spec.template.spec.containers[0].env;
                     assert.deepEqual(env.find((e: any) => e.name === "DATABASE_URL").valueFrom.secretKeyRef, {
@@ -165,6 +192,7 @@ describe("workload components under mocks", function () {
 
             it("allows exactly the declared graph with its NetworkPolicies", () => {
                 const { run, config } = runs.get(label)!;
+                // The NetworkPolicies component covers every namespace the program owns.
                 const byName = (x: { namespace: string; name: string }, y: { namespace: string; name: string }) =>
                     `${x.namespace}/${x.name}`.localeCompare(`${y.namespace}/${y.name}`);
                 const captured = run
@@ -176,10 +204,16 @@ describe("workload components under mocks", function () {
                     backups: config.database.backup.enabled,
                 });
                 const backupTarget = config.cluster.provider === "eks" ? "s3" : config.cluster.provider === "gke" ? "gcs" : "volume";
-                const options = { meshEnabled: config.mesh.enabled, tracing: config.observability.jaeger.enabled, backupTarget } as const;
+                // Loki's bucket is in the same object storage as the backups.
+                const options = networkPolicyOptions(config, clusterNetwork(config.cluster), backupTarget, backupTarget);
                 const pure = networkPolicySpecs(graph, options);
                 assert.deepEqual(captured, pure.map((p) => ({ namespace: p.namespace, name: p.name, spec: p.spec })).sort(byName));
-                const flows = allowedFlows(captured, catalog, options);
+                // What the edge may reach inside the app and data namespaces: exactly the apps.
+                const flows = allowedFlows(
+                    captured.filter((p) => [APP_NAMESPACE, DATA_NAMESPACE].includes(p.namespace)),
+                    catalog,
+                    options,
+                );
                 const edgeFlows = [...flows.ingress].filter((f) => f.startsWith("edge->")).sort();
                 assert.deepEqual(edgeFlows, [...catalog.values()].map((a) => `edge->${a.name}:TCP/${a.port}`).sort());
                 const peerNs = run.byType(NETPOL).find((r) => r.inputs.metadata.name.startsWith("ingress-users-from-edge"))!.inputs.spec
@@ -232,15 +266,17 @@ describe("workload components under mocks", function () {
     });
 
     it("prod (EKS): uploads backups to S3 as the IRSA-annotated postgres-backup ServiceAccount", () => {
-        const { run } = runs.get("prod")!;
+        const { run, all } = runs.get("prod")!;
+        const role = mocked(all.get("aws:iam/role:Role", "cluster-backup-role"));
+        const bucket = mocked(all.get("aws:s3/bucket:Bucket", "cluster-backups"));
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
-        assert.deepEqual(sa.metadata.annotations, { "eks.amazonaws.com/role-arn": IRSA_ROLE });
+        assert.deepEqual(sa.metadata.annotations, { "eks.amazonaws.com/role-arn": role.arn });
         assert.equal(sa.metadata.namespace, "orders-data");
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
         assert.equal(pod.serviceAccountName, "postgres-backup");
         assert.deepEqual(
             pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
-            { name: "BACKUP_URL", value: `s3://${BACKUP_BUCKET}/postgres` },
+            { name: "BACKUP_URL", value: `s3://${bucket.bucket}/postgres` },
         );
         assert.deepEqual(
             pod.containers[0].env.find((e: any) => e.name === "AWS_REGION"),
@@ -250,13 +286,15 @@ describe("workload components under mocks", function () {
     });
 
     it("GKE: uploads backups to GCS as the Workload Identity ServiceAccount", () => {
-        const { run } = runs.get("staging on GKE")!;
+        const { run, all } = runs.get("staging on GKE")!;
+        const account = mocked(all.get("gcp:serviceaccount/account:Account", "cluster-backup-sa"));
+        const bucket = all.get("gcp:storage/bucket:Bucket", "cluster-backups").inputs.name;
         const sa = run.get("kubernetes:core/v1:ServiceAccount", "postgres-backup").inputs;
-        assert.deepEqual(sa.metadata.annotations, { "iam.gke.io/gcp-service-account": GSA });
+        assert.deepEqual(sa.metadata.annotations, { "iam.gke.io/gcp-service-account": account.email });
         const pod = run.get("kubernetes:batch/v1:CronJob", "postgres-backup").inputs.spec.jobTemplate.spec.template.spec;
         assert.deepEqual(
             pod.containers[0].env.find((e: any) => e.name === "BACKUP_URL"),
-            { name: "BACKUP_URL", value: `gs://${BACKUP_BUCKET}/postgres` },
+            { name: "BACKUP_URL", value: `gs://${bucket}/postgres` },
         );
     });
 
@@ -275,7 +313,7 @@ describe("workload components under mocks", function () {
         }
         assert.equal(job.spec.template.spec.serviceAccountName, "postgres-bootstrap");
         on.get("kubernetes:core/v1:ServiceAccount", "postgres-bootstrap");
-        const off = runs.get("dev with the mesh off")!.run;
+        const off = runs.get("dev with the mesh off")!.all;
         assert.deepEqual(
             off.find((r) => r.type.includes("istio.io")),
             [],
@@ -292,7 +330,7 @@ describe("workload components under mocks", function () {
         assert.equal(ingress.spec.ingressClassName, "traefik");
         assert.equal(ingress.spec.rules[0].host, "localhost");
         assert.equal(ingress.spec.tls, undefined);
-        assert.equal(dev.run.outputs.url, "http://localhost:8080");
+        assert.equal(dev.all.outputs.edgeUrl, "http://localhost:8080");
         const chart = dev.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs;
         assert.equal(chart.chart, "traefik");
         assert.equal(chart.version, CHARTS.traefik.version);
@@ -304,7 +342,7 @@ describe("workload components under mocks", function () {
         const prod = runs.get("prod with the mesh off")!;
         const tls = prod.run.get("kubernetes:networking.k8s.io/v1:Ingress", "orders-platform").inputs.spec.tls;
         assert.deepEqual(tls, [{ hosts: ["orders.example.com"], secretName: "orders-edge-tls" }]);
-        assert.equal(prod.run.outputs.url, "https://orders.example.com");
+        assert.equal(prod.all.outputs.edgeUrl, "https://orders.example.com");
         // Off the kind cluster the controller is fronted by a cloud load balancer.
         assert.equal(prod.run.get("kubernetes:helm.sh/v4:Chart", "traefik").inputs.values.service.spec.type, "LoadBalancer");
         assert.equal(prod.run.warnings.length, 1);
@@ -318,10 +356,10 @@ describe("workload components under mocks", function () {
         it("mesh on: changing only the weight changes no Deployment, HPA or PDB", async () => {
             const results: Array<WorkloadsRun["run"]> = [];
             for (const weight of [0, 10, 100]) results.push((await deployWorkloads("prod", { "apps.users.canary.weight": weight })).run);
-            const workloadsOf = (run: WorkloadsRun["run"]) =>
+            const workloadObjects = (run: WorkloadsRun["run"]) =>
                 run.resources.filter((r) => [DEPLOYMENT, HPA, PDB].includes(r.type)).map((r) => ({ name: r.name, inputs: r.inputs }));
-            assert.deepEqual(workloadsOf(results[0]), workloadsOf(results[1]));
-            assert.deepEqual(workloadsOf(results[1]), workloadsOf(results[2]));
+            assert.deepEqual(workloadObjects(results[0]), workloadObjects(results[1]));
+            assert.deepEqual(workloadObjects(results[1]), workloadObjects(results[2]));
             assert.equal(deployments(results[0].resources)["users-canary"].spec.replicas, 1);
             for (const run of results) assert.deepEqual(run.warnings, []);
         });

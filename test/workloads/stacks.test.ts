@@ -3,11 +3,11 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { trafficGraph } from "../../components/appGraph";
+import { trafficGraph } from "../../components/network/appGraph";
 import { PROJECT_ROOT, ProgramRun, runStack, SHIPPED_STACKS } from "../harness";
 import { catalog, POD_KINDS, podTemplate, stackConfig } from "./fixtures";
-import { allContainers, allowedFlows, containerProblems, expectedFlows } from "./rules";
-import { allEdges, networkPolicyOptions } from "../../components/workloads/networkPolicySpec";
+import { allContainers, allowedFlows, containerProblems, expectedFlows } from "../harness/rules";
+import { allEdges, networkPolicyOptions } from "../../components/network/networkPolicySpec";
 import { clusterNetwork } from "../../components/cluster/network";
 
 const OTHER_AREAS = ["cluster", "images", "mesh", "observability"];

@@ -1,0 +1,3 @@
+export { IngressEdge } from "./ingressEdge";
+export type { IngressEdgeArgs } from "./ingressEdge";
+export * from "./ingressSpec";

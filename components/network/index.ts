@@ -1,0 +1,4 @@
+export { NetworkPolicies } from "./networkPolicies";
+export type { NetworkPoliciesArgs } from "./networkPolicies";
+export * from "./networkPolicySpec";
+export * from "./appGraph";
