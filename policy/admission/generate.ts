@@ -18,19 +18,11 @@ import type { WorkloadExemption } from "../lib/config";
 import { type PolicyPackConfigFile, resolvePolicyConfig } from "../lib/runner";
 import { POD_SPEC_PATHS } from "../lib/workloads";
 import { comment, fieldOr, or, str, strList } from "./cel";
+import { actionProblems, DEFAULT_ACTIONS, type AdmissionActions } from "./actions";
 import { celValidations, normalizedRepository } from "./rules";
 
-export type ValidationAction = "Deny" | "Warn" | "Audit";
-export const VALIDATION_ACTIONS: readonly ValidationAction[] = ["Deny", "Warn", "Audit"];
-
-export interface AdmissionActions {
-    /** Actions of the pack's mandatory rules (default ["Deny"]; must include Deny). */
-    mandatory: ValidationAction[];
-    /** Actions of its advisory rules (default ["Warn"]; never Deny). */
-    advisory: ValidationAction[];
-}
-
-export const DEFAULT_ACTIONS: AdmissionActions = { mandatory: ["Deny"], advisory: ["Warn"] };
+export type { PolicyPackConfigFile } from "../lib/runner";
+export { actionProblems, DEFAULT_ACTIONS, VALIDATION_ACTIONS, type AdmissionActions, type ValidationAction } from "./actions";
 
 export interface AdmissionOptions {
     policyConfig: PolicyPackConfigFile;
@@ -49,22 +41,6 @@ export interface AdmissionObjects {
 
 export const POLICY_PREFIX = "orders-platform";
 const API_VERSION = "admissionregistration.k8s.io/v1";
-
-/** Problems with a set of actions, phrased for a config key (empty when valid). */
-export function actionProblems(level: keyof AdmissionActions, actions: readonly string[]): string[] {
-    const problems: string[] = [];
-    const unknown = actions.filter((a) => !(VALIDATION_ACTIONS as readonly string[]).includes(a));
-    if (unknown.length > 0) problems.push(`${unknown.join(", ")}: allowed are ${VALIDATION_ACTIONS.join(", ")}`);
-    if (actions.length === 0) problems.push("must name at least one action");
-    if (new Set(actions).size !== actions.length) problems.push("names an action twice");
-    if (actions.includes("Deny") && actions.includes("Warn"))
-        problems.push("Deny and Warn cannot be combined (the API server refuses it); use Deny with Audit");
-    if (level === "mandatory" && !actions.includes("Deny"))
-        problems.push("must include Deny: these rules are mandatory in the policy pack, so the cluster refuses what the preview refuses");
-    if (level === "advisory" && actions.includes("Deny"))
-        problems.push("must not include Deny: these rules are advisory in the policy pack");
-    return problems;
-}
 
 const RESOURCE_RULES = [
     {
