@@ -64,7 +64,8 @@ module.exports = {
         },
         {
             name: "components-stand-alone",
-            comment: "The program never imports the tests or the tools, and of the policy pack only its quantity parser and the admission-policy generator.",
+            comment:
+                "The program never imports the tests or the tools, and of the policy pack only its quantity parser and the admission-policy generator.",
             severity: "error",
             from: { path: "^(components/|index\\.ts$)" },
             to: { path: "^(test|scripts|policy)/", pathNot: [QUANTITY, ADMISSION] },

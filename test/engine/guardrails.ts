@@ -30,7 +30,7 @@ const firstLine = (text: string) =>
         .map((l) => l.trim())
         .find((l) => l.length > 0) ?? "";
 
-export function admissionTests(note: Note, namespaces: readonly string[]): void {
+export function admissionTests(note: Note): void {
     it("admission: the program's policy and one binding per namespace are in the cluster, and every workload of ours passes them", () => {
         const policies = json(["get", "validatingadmissionpolicies", "-l", "app.kubernetes.io/part-of=orders-platform"]).items as Obj[];
         assert.deepEqual(
@@ -45,6 +45,11 @@ export function admissionTests(note: Note, namespaces: readonly string[]): void 
             (b) =>
                 `${b.spec.matchResources.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]}:${b.spec.validationActions.join("+")}`,
         );
+        // Bound in exactly the namespaces the program owns: those with its default-deny NetworkPolicy.
+        const namespaces = (json(["get", "networkpolicies", "-A", "--field-selector", "metadata.name=default-deny"]).items as Obj[]).map(
+            (p) => p.metadata.namespace as string,
+        );
+        assert.ok(namespaces.length >= 7, namespaces.join(", "));
         assert.deepEqual(bindings.sort(), namespaces.map((ns) => `${ns}:Deny`).sort());
         // Re-submit every workload in our namespaces as it is (server-side dry run): the live
         // policy admits each one, whatever the order in which up created them.
@@ -103,6 +108,27 @@ export function admissionTests(note: Note, namespaces: readonly string[]): void 
             assert.match(r.output, message, what);
             note(`kubectl (${what}) denied: ${firstLine(r.output)}`);
         }
+        // kubectl debug adds an ephemeral container to a running pod (a Deployment's, otherwise skipped): checked too.
+        const pod = (json(["-n", APP_NS, "get", "pods", "-l", "app=users"]).items as Obj[])[0];
+        const debug = kubectl(
+            ["-n", APP_NS, "debug", pod.metadata.name, "--image=docker.io/library/busybox:1.36", "--profile=sysadmin", "--", "true"],
+            {
+                expect: "any",
+            },
+        );
+        assert.notEqual(debug.status, 0, "kubectl debug denied");
+        assert.match(
+            debug.output,
+            new RegExp(`ValidatingAdmissionPolicy '${POLICY}' with binding '${POLICY}-${APP_NS}' denied request: k8s-`),
+        );
+        note(
+            `kubectl debug --profile=sysadmin denied: ${firstLine(
+                debug.output
+                    .split("\n")
+                    .filter((l) => /denied/.test(l))
+                    .join("\n"),
+            )}`,
+        );
         // requests above limits never reaches the policies: the API server's own validation refuses it.
         const limit = deployment.spec.template.spec.containers[0].resources.limits.cpu;
         const r = tryPatch("deployment", APP_NS, "users", [{ op: "replace", path: `${container}/resources/requests/cpu`, value: "64" }]);

@@ -23,6 +23,7 @@ import {
     summary,
     writeStackConfig,
 } from "./harness";
+import { admissionTests, driftTests } from "./guardrails";
 import { assembleStandInCharts } from "./standInCharts";
 
 const catalog = loadAppCatalog();
@@ -236,6 +237,10 @@ describe("the real program through the real engine (kwok cluster)", function () 
         const r = pulumi(["up", "--yes", "--expect-no-changes", "--stack", STACK, ...policyArgs("staging")]);
         note(`second up: ${summary(r.output).join(", ")}`);
     });
+
+    // Guardrails beyond the Pulumi path, on this stack as up left it (guardrails.ts).
+    admissionTests(note);
+    driftTests(note);
 
     it("a new canary weight changes only the users VirtualService weights, and up applies it", () => {
         pulumi(["config", "set", "--path", "orders-platform:apps.users.canary.weight", "40", "--stack", STACK]);
