@@ -16,7 +16,9 @@ export interface ImageRef {
     digest?: string;
 }
 
-export type ParseResult = { ok: true; ref: ImageRef } | { ok: false; error: string };
+// Both branches name both fields, so the result reads the same without strictNullChecks (the
+// program imports the pack's modules through policy/admission, under Pulumi's default compiler options).
+export type ParseResult = { ok: true; ref: ImageRef; error?: undefined } | { ok: false; error: string; ref?: undefined };
 
 // The grammar's pieces, as regex sources: the admission policies (policy/admission) build their
 // CEL regexes from the same pieces, so both accept exactly the same references.
