@@ -5,6 +5,10 @@
 const SHARED = "^components/(naming|versions|chartSource|podSecurity)\\.ts$";
 /** The one Kubernetes quantity parser, the policy pack's (the program reads quantities with it too). */
 const QUANTITY = "^policy/lib/quantity\\.ts$";
+/** The validation actions of the admission policies (a leaf module), which the config schema checks. */
+const ADMISSION_ACTIONS = "^policy/admission/actions\\.ts$";
+/** The generator of the admission policies, which components/guardrails deploys. */
+const ADMISSION = "^policy/admission/";
 
 module.exports = {
     forbidden: [
@@ -20,7 +24,7 @@ module.exports = {
             comment: "The stack config imports nothing from the components above it (the budgets hand their checks in).",
             severity: "error",
             from: { path: "^components/config/" },
-            to: { path: "^(components|policy|scripts|test)/", pathNot: ["^components/config/", SHARED, QUANTITY] },
+            to: { path: "^(components|policy|scripts|test)/", pathNot: ["^components/config/", SHARED, QUANTITY, ADMISSION_ACTIONS] },
         },
         {
             name: "budgets-read-config-only",
@@ -60,10 +64,11 @@ module.exports = {
         },
         {
             name: "components-stand-alone",
-            comment: "The program never imports the tests or the tools, and of the policy pack only its quantity parser.",
+            comment:
+                "The program never imports the tests or the tools, and of the policy pack only its quantity parser and the admission-policy generator.",
             severity: "error",
             from: { path: "^(components/|index\\.ts$)" },
-            to: { path: "^(test|scripts|policy)/", pathNot: QUANTITY },
+            to: { path: "^(test|scripts|policy)/", pathNot: [QUANTITY, ADMISSION] },
         },
         {
             name: "policy-pack-self-contained",

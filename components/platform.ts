@@ -12,7 +12,8 @@ import { IngressEdge } from "./edge";
 import { AppImages } from "./images";
 import { Istio, MeshTraffic } from "./mesh";
 import { AppNamespaces } from "./namespaces";
-import { NetworkPolicies, networkPolicyOptions, trafficGraph } from "./network";
+import { AdmissionPolicies } from "./guardrails";
+import { externalHosts, managedNamespaces, NetworkPolicies, networkPolicyOptions, trafficGraph } from "./network";
 import { Alerting, Logs, Observability } from "./observability";
 import { MicroService, upstreamUrls } from "./workloads";
 
@@ -52,6 +53,12 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
         render,
     });
     const k8sOpts = { provider: cluster.provider };
+    const policyOptions = networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind, cluster.logsStorage.kind);
+
+    // --- guardrails: the policy pack's workload rules, enforced by the API server itself -----------
+    // Bound in every namespace the program owns (the same list the default-deny policies cover),
+    // so kubectl and GitOps applies meet the rules a preview applies.
+    new AdmissionPolicies("admission", { environment, config: config.admission, namespaces: managedNamespaces(policyOptions) }, k8sOpts);
 
     // --- images ----------------------------------------------------------------
     const images = new AppImages("images", {
@@ -103,6 +110,7 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
             catalog,
             istio,
             charts: config.charts,
+            images: config.images,
         },
         k8sOpts,
     );
@@ -221,6 +229,7 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
                   auth,
                   publicPorts: cluster.edgeHostPorts,
                   tracing: config.observability.jaeger.enabled,
+                  externalHosts: externalHosts(config, { backup: cluster.backupTarget.kind, logs: cluster.logsStorage.kind }),
               },
               { ...k8sOpts, dependsOn: Object.values(services) },
           )
@@ -246,7 +255,7 @@ export function deployPlatform({ config, catalog, render }: LoadedConfig): Platf
             environment,
             graph,
             catalog,
-            ...networkPolicyOptions(config, cluster.network, cluster.backupTarget.kind, cluster.logsStorage.kind),
+            ...policyOptions,
             namespaces: {
                 [namespaces.appNamespaceName]: namespaces.appNamespace,
                 [namespaces.dataNamespaceName]: namespaces.dataNamespace,

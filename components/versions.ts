@@ -87,6 +87,47 @@ export const IMAGES = {
     kindNode: image("docker.io/kindest/node", "v1.35.8", "sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"),
     /** Loki, the app version of CHARTS.loki (multi-platform index digest). */
     loki: image("docker.io/grafana/loki", "3.7.6", "sha256:efd47c67f9bac88ca29bcf8cb997d9ab29d1848bd0aff579282295542a745952"),
+    // The images of the version-pinned charts, set by digest through their values (prod requires
+    // digests). Each digest is a multi-platform index digest found recorded for exactly this tag.
+    /** The Prometheus Operator of CHARTS.kubePrometheusStack (TOOLS.prometheusOperator). */
+    prometheusOperator: image(
+        "quay.io/prometheus-operator/prometheus-operator",
+        "v0.94.0",
+        "sha256:cf153f64d6c38113fceb2cda7642365ea887f71edd7888f054e43e54cf177e55",
+    ),
+    /** The operator's config reloader, next to Prometheus and Alertmanager. */
+    prometheusConfigReloader: image(
+        "quay.io/prometheus-operator/prometheus-config-reloader",
+        "v0.94.0",
+        "sha256:142a1f11df8dd165f00375b0b1826aecb9c9adeb05c39855893138d7c7575ff7",
+    ),
+    prometheus: image(
+        "quay.io/prometheus/prometheus",
+        "v3.14.0-distroless",
+        "sha256:50c707e96da5ade383cb1707790576480485e93de06aa60ad8802cb5f744bd0a",
+    ),
+    alertmanager: image(
+        "quay.io/prometheus/alertmanager",
+        "v0.34.0",
+        "sha256:690c7b525f4367aa91f73e2f91c632206d32e97c6384bdbf2fb7a861b420340d",
+    ),
+    nodeExporter: image(
+        "quay.io/prometheus/node-exporter",
+        "v1.12.1-distroless",
+        "sha256:8c9bac11973b94b59be88d6e11fee4429aa743c8846cdc75d65b18db33f6a106",
+    ),
+    kubeStateMetrics: image(
+        "registry.k8s.io/kube-state-metrics/kube-state-metrics",
+        "v2.20.0",
+        "sha256:42cfe3723a5f058171c627537fb57a3ea0f26e4380fa18555a95cb1a1b4cfc5b",
+    ),
+    grafana: image("docker.io/grafana/grafana", "13.2.2", "sha256:ac461fb352abc50da10a51c7d02462e9c05488f11f53f14b3ad79a8145f638a0"),
+    /** Grafana's dashboard and data-source sidecar; the digest found is the ghcr.io copy, so it is pulled from there. */
+    grafanaSidecar: image(
+        "ghcr.io/kiwigrid/k8s-sidecar",
+        "2.11.2",
+        "sha256:2912be006f62f9ea080194cf6d3afcd90daead8d101d0ba686a137a849f6a4f6",
+    ),
     /** Alloy; newer than CHARTS.alloy's appVersion (v1.18.1), same configuration and flags. */
     alloy: image("docker.io/grafana/alloy", "v1.19.2", "sha256:b8ec653c44235fbe910879145dac3597d66b0aaecf60bcbbe82580767771a839"),
 } as const satisfies Record<string, ImagePin>;

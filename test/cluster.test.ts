@@ -638,9 +638,13 @@ function indexLoads(): boolean {
         const gke = await runStack("staging", GKE_OVERRIDES);
         // By design: backup and log storage credentials and egress (IRSA + S3 vs Workload Identity +
         // GCS and the GKE metadata server), the Istio charts' platform profile (GKE has one), and
-        // NetworkPolicies naming the cluster's API server and node addresses. Everything else must be identical.
+        // NetworkPolicies naming the cluster's API server and node addresses, and the mesh's ServiceEntries
+        // for the cloud's storage and token endpoints. Everything else must be identical.
         const backupSpecific = (o: { key: string }) =>
             /backup/i.test(o.key) ||
+            /ServiceEntry\/egress-(s3|aws-sts|gcs|gke-metadata-\d+)$/.test(o.key) ||
+            // The admission policy holds the policy config's allowlist, which names both clouds' registries.
+            /ValidatingAdmissionPolicy\//.test(o.key) ||
             /helm\.sh\/v4:Chart\/(istio|loki)/.test(o.key) ||
             /NetworkPolicy\/.*-(apiserver|nodes|gke-metadata|object-storage)-/.test(o.key);
         const a = downstream(eks, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/orders-platform/staging/", "gp3").filter(

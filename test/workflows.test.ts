@@ -5,7 +5,7 @@
 // the workflows carry (the deploy step's deadline and signal handling, the comment script) are
 // run here against fakes.
 import { strict as assert } from "node:assert";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -82,6 +82,8 @@ const triggers = (wf: Workflow) => Object.keys(wf.doc.on as Dict);
 const pulumiCommands = (run: string) =>
     [...run.matchAll(/^[ \t]*(?:timeout (?:[^\n]*? )?)?pulumi (preview|up)\b[^\n]*/gm)].map((m) => ({ command: m[1], line: m[0].trim() }));
 const stackOf = (line: string) => /--stack[ =](\S+)/.exec(line)?.[1];
+/** Steps that run Pulumi: the CLI itself, or the drift check (scripts/drift.ts detect), which runs only read-only commands. */
+const RUNS_PULUMI = /^\s*((timeout [^\n]*)?pulumi |npx --no-install tsx scripts\/drift\.ts detect )/m;
 
 /** Every combination of a job's matrix (plain axes; `include`/`exclude` are not used here). */
 function matrixCombos(job: Job): Dict[] {
@@ -150,8 +152,8 @@ const appsWithFacts = fs
     .sort();
 
 describe("GitHub workflows", () => {
-    it("exist: pr.yml and deploy.yml", () => {
-        assert.deepEqual(files.sort(), ["deploy.yml", "pr.yml"]);
+    it("exist: pr.yml, deploy.yml and drift.yml", () => {
+        assert.deepEqual(files.sort(), ["deploy.yml", "drift.yml", "pr.yml"]);
     });
 
     it("pin every action to one commit across all workflows, with its release tag as comment", () => {
@@ -237,10 +239,12 @@ describe("GitHub workflows", () => {
                     const perms = (job.permissions ?? {}) as Dict;
                     const usesOidc = OIDC_ACTIONS.some((a) => stepsUsing(job, a).length > 0);
                     const comments = stepsUsing(job, "actions/github-script").length > 0;
+                    const driftIssues = /scripts\/drift\.ts issue /.test(runText(job));
                     assert.equal(perms["id-token"] === "write", usesOidc, `${name}: id-token: write exactly when OIDC is used`);
                     assert.equal(perms["pull-requests"] === "write", comments, `${name}: pull-requests: write exactly for the PR comment`);
+                    assert.equal(perms.issues === "write", driftIssues, `${name}: issues: write exactly for the drift issues`);
                     for (const [scope, level] of Object.entries(perms)) {
-                        if (scope === "id-token" || scope === "pull-requests") continue;
+                        if (scope === "id-token" || scope === "pull-requests" || scope === "issues") continue;
                         assert.notEqual(level, "write", `${name}: ${scope}: write is not needed`);
                     }
                 }
@@ -286,11 +290,7 @@ describe("GitHub workflows", () => {
                     );
                     const job = wf.jobs[at[1]];
                     const step = job.steps![Number(at[3])];
-                    assert.match(
-                        step.run ?? "",
-                        /^\s*(timeout [^\n]*)?pulumi /m,
-                        `${at[1]}: "${step.name}" gets secrets but runs no Pulumi`,
-                    );
+                    assert.match(step.run ?? "", RUNS_PULUMI, `${at[1]}: "${step.name}" gets secrets but runs no Pulumi`);
                     assert.ok(envName(job), `${at[1]}: secrets outside an environment are repository-wide`);
                 }
                 for (const [name, job] of Object.entries(wf.jobs)) {
@@ -323,7 +323,7 @@ describe("GitHub workflows", () => {
                             assert.ok(line.includes("--diff") && line.includes("--non-interactive"), `${name}: ${line}`);
                         }
                     }
-                    if (/^\s*(timeout [^\n]*)?pulumi /m.test(runText(job))) {
+                    if (RUNS_PULUMI.test(runText(job))) {
                         const [install] = stepsUsing(job, "pulumi/actions");
                         assert.ok(install, `${name} runs pulumi without installing the pinned CLI`);
                     }
@@ -801,6 +801,99 @@ describe("GitHub workflows", () => {
             assert.match(s, /"\$\{auth\[@\]\}"/);
             assert.match(s, /without a token/);
             assert.equal(steps[down].if, "always()", "tear down even when the smoke test fails");
+        });
+    });
+    describe("drift.yml", () => {
+        const wf = load("drift.yml");
+        const detect = wf.jobs.detect;
+        const issues = wf.jobs.issues;
+
+        it("runs on a schedule and by hand, from main only", () => {
+            assert.deepEqual(Object.keys(wf.doc.on).sort(), ["schedule", "workflow_dispatch"]);
+            const [{ cron }] = wf.doc.on.schedule as Array<{ cron: string }>;
+            assert.match(cron, /^\d+ \d+ \* \* \*$/, "once a day");
+            for (const job of [detect, issues]) assert.match(String(job.if), /github\.ref == 'refs\/heads\/main'/);
+        });
+
+        it("checks each stack with read-only credentials only: the preview role, no deploy role, no write scope", () => {
+            const combos = matrixCombos(detect);
+            assert.deepEqual(
+                combos.map((c) => c.stack),
+                ["staging", "prod"],
+            );
+            for (const combo of combos) {
+                const env = withMatrix(envName(detect), combo)!;
+                assert.equal(env, `drift-${combo.stack}`);
+                assert.ok(
+                    !(env in DEPLOY_ENVIRONMENTS) && !(env in PREVIEW_ENVIRONMENTS),
+                    `${env}: neither a deploy nor a reviewed preview environment`,
+                );
+            }
+            assert.deepEqual(detect.permissions, { contents: "read", "id-token": "write" });
+            const [aws] = stepsUsing(detect, "aws-actions/configure-aws-credentials");
+            assert.equal(aws.with!["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+            const [gcp] = stepsUsing(detect, "google-github-actions/auth");
+            assert.equal(gcp.with!.service_account, "${{ vars.GCP_PREVIEW_SERVICE_ACCOUNT }}");
+            assert.doesNotMatch(wf.text, /vars\.AWS_ROLE_ARN|vars\.GCP_SERVICE_ACCOUNT/, "no deploy role anywhere");
+            const secrets = secretReferences(wf.doc).map((at) => at[at.length - 1]);
+            assert.deepEqual(secrets.sort(), ["PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"]);
+        });
+
+        it("never changes anything: no up, destroy, import, refresh that writes, or --yes; the check is scripts/drift.ts detect", () => {
+            // What runs (the parsed jobs), not the comments.
+            assert.doesNotMatch(JSON.stringify(wf.jobs), /pulumi (up|destroy|import|refresh|cancel|state)\b|--yes|--skip-preview/);
+            const step = stepRunning(detect, /scripts\/drift\.ts detect/)!;
+            assert.match(
+                step.run!,
+                /^npx --no-install tsx scripts\/drift\.ts detect --stack \$\{\{ matrix\.stack \}\} --out "\$RUNNER_TEMP\/drift"/m,
+            );
+            const [upload] = stepsUsing(detect, "actions/upload-artifact");
+            assert.equal(upload.with!.name, "drift-${{ matrix.stack }}");
+            assert.equal(upload.if, "${{ !cancelled() }}", "the report reaches the issue job also after drift (exit 2)");
+        });
+
+        it("keeps one issue per stack from a job with no credentials but issues: write", () => {
+            assert.deepEqual(needsOf(issues), ["detect"]);
+            assert.equal(envName(issues), undefined);
+            assert.deepEqual(issues.permissions, { contents: "read", issues: "write" });
+            assert.equal(secretReferences(issues).length, 0);
+            assert.equal(
+                stepsUsing(issues, "aws-actions/configure-aws-credentials").length +
+                    stepsUsing(issues, "google-github-actions/auth").length,
+                0,
+            );
+            const step = stepRunning(issues, /scripts\/drift\.ts issue/)!;
+            assert.deepEqual(step.env, { GITHUB_TOKEN: "${{ github.token }}" });
+            assert.match(step.run!, /--reports "\$RUNNER_TEMP\/reports" --repo "\$GITHUB_REPOSITORY"/);
+        });
+
+        it("the detect step passes on drift (exit 2, reported by the issue job) and fails a broken check (run with a fake npx)", () => {
+            const step = stepRunning(detect, /scripts\/drift\.ts detect/)!;
+            const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "drift-step-"));
+            try {
+                fs.writeFileSync(path.join(tmp, "npx"), '#!/usr/bin/env bash\necho "$*" > "$FAKE_LOG"\nexit "$FAKE_EXIT"\n', {
+                    mode: 0o755,
+                });
+                const run = (exit: number) => {
+                    const script = withMatrix(step.run!, { stack: "prod" });
+                    const r = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", script], {
+                        env: {
+                            ...process.env,
+                            PATH: `${tmp}${path.delimiter}${process.env.PATH}`,
+                            FAKE_LOG: path.join(tmp, "log"),
+                            FAKE_EXIT: String(exit),
+                            RUNNER_TEMP: tmp,
+                        },
+                    });
+                    return r.status;
+                };
+                assert.equal(run(0), 0);
+                assert.equal(run(2), 0);
+                assert.notEqual(run(1), 0);
+                assert.match(fs.readFileSync(path.join(tmp, "log"), "utf8"), /^--no-install tsx scripts\/drift\.ts detect --stack prod /);
+            } finally {
+                fs.rmSync(tmp, { recursive: true, force: true });
+            }
         });
     });
 });

@@ -30,6 +30,9 @@ export function requestAuthenticationSpec(v: TokenVerification): Spec {
                 ...(v.jwksUri !== undefined ? { jwksUri: v.jwksUri } : { jwks: v.jwks as pulumi.Input<string> }),
                 // The apps verify the token again and authorize per user: keep the header.
                 forwardOriginalToken: true,
+                // Only the Authorization header: without fromHeaders Istio also reads ?access_token=,
+                // which puts tokens into URLs (browser history, proxies, access logs).
+                fromHeaders: [{ name: "Authorization", prefix: "Bearer " }],
             },
         ],
     };

@@ -1,5 +1,6 @@
 // Helm values of Istio's official charts (base, istiod, gateway) as pure functions of config.
 // Keys follow the charts' values.yaml; istiod's chart takes its pilot settings at the top level.
+import { OUTBOUND_TRAFFIC_POLICY } from "./egressSpec";
 import type { ClusterNetwork } from "../cluster/network";
 import { EDGE_NODE_PORTS, type ClusterTopology } from "../cluster/types";
 import type { MeshConfig, RateLimitConfig, Resources } from "../config";
@@ -67,6 +68,33 @@ export function istiodReplicas(config: MeshConfig, topology: ClusterTopology): n
     return config.istiod.replicas ?? (topology.multiNode ? 2 : 1);
 }
 
+/**
+ * The proxies' access log (shipped to Loki by Alloy): the path without its query string, which may
+ * carry a token or personal data, and no Authorization or cookie header. Envoy's default line has the
+ * full path; Istio registers the formatter of %REQ_WITHOUT_QUERY% when a format uses it.
+ */
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+    start_time: "%START_TIME%",
+    method: "%REQ(:METHOD)%",
+    path: "%REQ_WITHOUT_QUERY(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+    protocol: "%PROTOCOL%",
+    response_code: "%RESPONSE_CODE%",
+    response_flags: "%RESPONSE_FLAGS%",
+    response_code_details: "%RESPONSE_CODE_DETAILS%",
+    bytes_received: "%BYTES_RECEIVED%",
+    bytes_sent: "%BYTES_SENT%",
+    duration: "%DURATION%",
+    upstream_service_time: "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%",
+    upstream_host: "%UPSTREAM_HOST%",
+    upstream_cluster: "%UPSTREAM_CLUSTER%",
+    downstream_remote_address: "%DOWNSTREAM_REMOTE_ADDRESS%",
+    authority: "%REQ(:AUTHORITY)%",
+    user_agent: "%REQ(USER-AGENT)%",
+    request_id: "%REQ(X-REQUEST-ID)%",
+    traceparent: "%REQ(TRACEPARENT)%",
+};
+export const ACCESS_LOG_FORMAT = JSON.stringify(ACCESS_LOG_FIELDS);
+
 export function istiodValues(
     config: MeshConfig,
     topology: ClusterTopology,
@@ -97,6 +125,10 @@ export function istiodValues(
             enablePrometheusMerge: true,
             accessLogFile: "/dev/stdout",
             accessLogEncoding: "JSON",
+            accessLogFormat: ACCESS_LOG_FORMAT,
+            // Sidecars reach only what the registry knows: the cluster's services and the
+            // ServiceEntries of the platform's external hosts (egressSpec.ts).
+            outboundTrafficPolicy: { ...OUTBOUND_TRAFFIC_POLICY },
             extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: { service: JAEGER_COLLECTOR_HOST, port: OTLP_GRPC_PORT } }],
             // Apps open connections (Postgres, other apps) at startup; with STRICT mTLS those
             // fail until the sidecar is up.

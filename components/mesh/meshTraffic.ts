@@ -4,6 +4,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { TrafficEdge } from "../network/appGraph";
+import type { ExternalHost } from "../network/externalHosts";
+import { serviceEntrySpecs } from "./egressSpec";
 import type { TokenVerification } from "../auth/authSpec";
 import type { AppCatalog, AppConfig, EdgeConfig, Environment, MeshConfig } from "../config";
 import { DATA_NAMESPACE, platformLabels } from "../naming";
@@ -41,6 +43,8 @@ export interface MeshTrafficArgs {
     publicPorts?: { http: number; https: number };
     /** Send Istio spans to the tracing backend (Jaeger); default true. */
     tracing?: boolean;
+    /** The hosts outside the cluster the platform reaches: the only ones sidecars may reach (REGISTRY_ONLY). */
+    externalHosts?: ExternalHost[];
 }
 
 /** Public URL of the edge: https when TLS is on; non-default ports spelled out. */
@@ -77,6 +81,24 @@ export class MeshTraffic extends pulumi.ComponentResource {
             );
 
         custom("networking.istio.io/v1", "Gateway", GATEWAY_NAME, istio.gatewayNamespace, gatewaySpec(edge));
+        // Egress: outbound traffic is REGISTRY_ONLY (istiod's mesh config); these are the registry's external hosts.
+        for (const entry of serviceEntrySpecs(args.externalHosts ?? [])) {
+            new k8s.apiextensions.CustomResource(
+                `egress-${entry.name}`,
+                {
+                    apiVersion: "networking.istio.io/v1",
+                    kind: "ServiceEntry",
+                    metadata: {
+                        name: `egress-${entry.name}`,
+                        namespace: istio.systemNamespace,
+                        labels,
+                        annotations: { "orders-platform/reason": entry.why },
+                    },
+                    spec: entry.spec,
+                },
+                after,
+            );
+        }
         // Every /api request needs a valid token; the gateway passes the Authorization header on.
         custom("security.istio.io/v1", "RequestAuthentication", EDGE_JWT_NAME, istio.gatewayNamespace, requestAuthenticationSpec(auth));
         custom("security.istio.io/v1", "AuthorizationPolicy", EDGE_REQUIRE_JWT_NAME, istio.gatewayNamespace, edgeAuthorizationSpec(auth));

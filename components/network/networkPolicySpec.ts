@@ -6,6 +6,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type { Peer, TrafficEdge } from "./appGraph";
 import type { StackConfig } from "../config";
 import { PRIVATE_RANGES, type ClusterNetwork } from "../cluster/network";
+import { alertReceiverPorts, GKE_METADATA } from "./externalHosts";
 import { CNI_POD_LABELS, GATEWAY_SELECTOR, ISTIOD_POD_LABELS } from "../mesh/istioValues";
 import {
     APP_NAMESPACE,
@@ -49,11 +50,7 @@ export const RELOADER_PORT = 8080;
 export const OPERATOR_PORT = 8080;
 export const KUBE_STATE_METRICS_PORT = 8080;
 export const GRAFANA_PORT = 3000;
-/** GKE metadata server (Workload Identity): 169.254.169.254:80, served by the node on :988 with Dataplane V2. */
-export const GKE_METADATA = [
-    { cidr: "169.254.169.254/32", port: 80 },
-    { cidr: "169.254.169.252/32", port: 988 },
-];
+export { GKE_METADATA };
 /** Public internet only: cluster-internal traffic stays governed by the graph. */
 const INTERNET = { cidrs: ["0.0.0.0/0"], except: PRIVATE_RANGES };
 
@@ -109,6 +106,8 @@ export interface NetworkPolicyOptions {
     postgresMetrics?: boolean;
     /** Loki and the Alloy collectors run (logging namespace); Loki keeps its data there or in a bucket. */
     logs?: { storage: "volume" | "s3" | "gcs" };
+    /** Ports of the alert receivers outside the cluster (externalHosts.ts), which Alertmanager calls. */
+    alertReceiverPorts?: number[];
 }
 
 export interface PolicyObject {
@@ -136,6 +135,7 @@ export function networkPolicyOptions(
         walArchiving: config.database.walArchiving.enabled,
         postgresMetrics: config.observability.prometheus.enabled,
         logs: config.observability.logs.enabled ? { storage: logsStorage } : undefined,
+        alertReceiverPorts: config.observability.prometheus.enabled ? alertReceiverPorts(config) : [],
     };
 }
 
@@ -369,6 +369,14 @@ export function platformEdges(options: NetworkPolicyOptions): NetEdge[] {
             tcp(ALERTMANAGER_PORT, RELOADER_PORT),
             "Prometheus sends alerts to Alertmanager and scrapes it and its config reloader",
         );
+        if (options.alertReceiverPorts?.length) {
+            add(
+                { kind: "alertmanager" },
+                { kind: "ipBlock", name: "alert-receivers", ...INTERNET },
+                tcp(...options.alertReceiverPorts),
+                "Alertmanager delivers notifications to the receivers of observability.alerting",
+            );
+        }
         scrape({ kind: "prometheusOperator" }, [OPERATOR_PORT], "the operator");
         scrape({ kind: "kubeStateMetrics" }, [KUBE_STATE_METRICS_PORT], "kube-state-metrics");
         api({ kind: "prometheusOperator" }, "the operator manages Prometheus, Alertmanager and their config");

@@ -26,7 +26,7 @@ import {
     PROMETHEUS_RELEASE,
 } from "./names";
 import { observabilityNamespaceLabels } from "./namespaceSpec";
-import { kubePrometheusStackValues } from "./prometheusStackSpec";
+import { type ChartImageRefs, kubePrometheusStackValues } from "./prometheusStackSpec";
 
 export interface ObservabilityArgs {
     environment: Environment;
@@ -39,6 +39,8 @@ export interface ObservabilityArgs {
     istio?: Istio;
     /** Pinned chart versions and sources (components/versions.ts or the stack's overrides). */
     charts: Pick<ChartPins, "kubePrometheusStack" | "jaeger">;
+    /** Images of the charts, by digest. */
+    images: ChartImageRefs;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -113,7 +115,7 @@ export class Observability extends pulumi.ComponentResource {
                     name: PROMETHEUS_RELEASE,
                     ...chartLocation(args.charts.kubePrometheusStack, PROMETHEUS_CHART),
                     namespace: monitoring.metadata.name,
-                    values: kubePrometheusStackValues(config, args.storageClassName),
+                    values: kubePrometheusStackValues(config, args.storageClassName, args.images),
                 },
                 { parent: this, dependsOn },
             );

@@ -1,6 +1,6 @@
 // Pure builder of the kube-prometheus-stack values: config in, a values object out.
 import type * as pulumi from "@pulumi/pulumi";
-import type { ObservabilityConfig, Resources } from "../config";
+import type { ImageRefs, ObservabilityConfig, Resources } from "../config";
 import { parseMemory } from "../config/quantity";
 import { ALERTMANAGER_CONFIG_SECRET } from "./alertmanagerSpec";
 import { MONITORING_NAMESPACE } from "../naming";
@@ -96,11 +96,37 @@ const NODE_EXPORTER_POD_SECURITY = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
-function grafanaValues(config: ObservabilityConfig): Values {
+/** The stack's image references (components/versions.ts or the stack's `images` overrides). */
+export type ChartImageRefs = Pick<
+    ImageRefs,
+    | "prometheusOperator"
+    | "prometheusConfigReloader"
+    | "prometheus"
+    | "alertmanager"
+    | "nodeExporter"
+    | "kubeStateMetrics"
+    | "grafana"
+    | "grafanaSidecar"
+>;
+
+/**
+ * Chart image values from `<registry>/<repository>:<tag>@sha256:<hex>`. The charts of
+ * prometheus-community and Grafana take the bare hex as `sha` (they append "@sha256:"); the
+ * node-exporter chart takes the whole digest as `digest`.
+ */
+export function chartImage(ref: string, digestKey: "sha" | "digest" = "sha"): Values {
+    const m = /^([^/]+)\/([^:@]+):([^@]+)@(sha256:([a-f0-9]{64}))$/.exec(ref);
+    if (!m) throw new Error(`image ${ref}: expected <registry>/<repository>:<tag>@sha256:<digest>`);
+    const [, registry, repository, tag, digest, hex] = m;
+    return { registry, repository, tag, [digestKey]: digestKey === "sha" ? hex : digest };
+}
+
+function grafanaValues(config: ObservabilityConfig, images: ChartImageRefs): Values {
     if (!config.grafana.enabled) return { enabled: false };
     return {
         enabled: true,
         fullnameOverride: GRAFANA_SERVICE,
+        image: chartImage(images.grafana),
         // Credentials only from our Secret: the chart must never generate or template a password.
         admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: GRAFANA_USER_KEY, passwordKey: GRAFANA_PASSWORD_KEY },
         defaultDashboardsEnabled: true,
@@ -116,6 +142,7 @@ function grafanaValues(config: ObservabilityConfig): Values {
             users: { allow_sign_up: false },
         },
         sidecar: {
+            image: chartImage(images.grafanaSidecar),
             resources: HELPER_RESOURCES.grafanaSidecar,
             dashboards: {
                 enabled: true,
@@ -155,7 +182,11 @@ function grafanaValues(config: ObservabilityConfig): Values {
 }
 
 /** Values of the kube-prometheus-stack release; storageClassName comes from the cluster component. */
-export function kubePrometheusStackValues(config: ObservabilityConfig, storageClassName: pulumi.Input<string>): Values {
+export function kubePrometheusStackValues(
+    config: ObservabilityConfig,
+    storageClassName: pulumi.Input<string>,
+    images: ChartImageRefs,
+): Values {
     const prom = config.prometheus;
     return {
         fullnameOverride: PROMETHEUS_FULLNAME,
@@ -183,12 +214,15 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
             // run in order; without them the operator serves plain HTTP inside the namespace.
             admissionWebhooks: { enabled: false },
             tls: { enabled: false },
+            // Every image by digest (prod's policy config requires it), from components/versions.ts.
+            image: chartImage(images.prometheusOperator),
             resources: HELPER_RESOURCES.operator,
-            prometheusConfigReloader: { resources: HELPER_RESOURCES.configReloader },
+            prometheusConfigReloader: { image: chartImage(images.prometheusConfigReloader), resources: HELPER_RESOURCES.configReloader },
         },
         prometheus: {
             enabled: true,
             prometheusSpec: {
+                image: chartImage(images.prometheus),
                 retention: prom.retention,
                 retentionSize: retentionSize(prom.storageSize),
                 scrapeInterval: prom.scrapeInterval,
@@ -216,6 +250,7 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
             enabled: true,
             // Receivers carry secrets: the configuration is our own Secret (alertmanagerSpec.ts), not chart values.
             alertmanagerSpec: {
+                image: chartImage(images.alertmanager),
                 useExistingSecret: true,
                 configSecret: ALERTMANAGER_CONFIG_SECRET,
                 replicas: 1,
@@ -224,14 +259,19 @@ export function kubePrometheusStackValues(config: ObservabilityConfig, storageCl
                 securityContext: POD_SECURITY,
             },
         },
-        "kube-state-metrics": { resources: HELPER_RESOURCES.kubeStateMetrics, collectors: [...KUBE_STATE_METRICS_COLLECTORS] },
+        "kube-state-metrics": {
+            image: chartImage(images.kubeStateMetrics),
+            resources: HELPER_RESOURCES.kubeStateMetrics,
+            collectors: [...KUBE_STATE_METRICS_COLLECTORS],
+        },
         "prometheus-node-exporter": {
+            image: chartImage(images.nodeExporter, "digest"),
             resources: HELPER_RESOURCES.nodeExporter,
             // It needs the host's network, PIDs and filesystem (its one policy exemption), but no
             // capability, no privilege escalation and no syscalls beyond the runtime's default.
             securityContext: { ...NODE_EXPORTER_POD_SECURITY },
             containerSecurityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
         },
-        grafana: grafanaValues(config),
+        grafana: grafanaValues(config, images),
     };
 }

@@ -132,7 +132,7 @@ export async function runResourcePolicy(policy: ResourceValidationPolicy, args: 
             await fn(args, report);
         } catch (err) {
             if (err instanceof NotApplicable) return { applicable: false, reason: err.reason, reported };
-            throw new Error(`policy ${policy.name} failed on ${args.urn}: ${(err as Error).message}`, { cause: err });
+            throw Object.assign(new Error(`policy ${policy.name} failed on ${args.urn}: ${(err as Error).message}`), { cause: err });
         }
     }
     return { applicable: true, reported };
@@ -148,7 +148,7 @@ export async function runStackPolicy(policy: StackValidationPolicy, args: StackV
         await policy.validateStack(args, report);
     } catch (err) {
         if (err instanceof NotApplicable) return { applicable: false, reason: err.reason, reported };
-        throw new Error(`stack policy ${policy.name} failed: ${(err as Error).message}`, { cause: err });
+        throw Object.assign(new Error(`stack policy ${policy.name} failed: ${(err as Error).message}`), { cause: err });
     }
     return { applicable: true, reported };
 }

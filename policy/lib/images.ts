@@ -16,13 +16,26 @@ export interface ImageRef {
     digest?: string;
 }
 
-export type ParseResult = { ok: true; ref: ImageRef } | { ok: false; error: string };
+// Both branches name both fields, so the result reads the same without strictNullChecks (the
+// program imports the pack's modules through policy/admission, under Pulumi's default compiler options).
+export type ParseResult = { ok: true; ref: ImageRef; error?: undefined } | { ok: false; error: string; ref?: undefined };
 
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const HOST =
-    /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/;
+// The grammar's pieces, as regex sources: the admission policies (policy/admission) build their
+// CEL regexes from the same pieces, so both accept exactly the same references.
+export const IMAGE_GRAMMAR = {
+    tag: String.raw`[\w][\w.-]{0,127}`,
+    digest: String.raw`[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}`,
+    sha256Digest: String.raw`sha256:[0-9a-f]{64}`,
+    pathComponent: String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`,
+    hostName: String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::\d+)?`,
+    hostIpv6: String.raw`\[[0-9a-fA-F:]+\](?::\d+)?`,
+} as const;
+
+const TAG = new RegExp(`^${IMAGE_GRAMMAR.tag}$`);
+const DIGEST = new RegExp(`^${IMAGE_GRAMMAR.digest}$`);
+const SHA256_DIGEST = new RegExp(`^${IMAGE_GRAMMAR.sha256Digest}$`);
+const PATH_COMPONENT = new RegExp(`^${IMAGE_GRAMMAR.pathComponent}$`);
+const HOST = new RegExp(`^${IMAGE_GRAMMAR.hostName}$|^${IMAGE_GRAMMAR.hostIpv6}$`);
 
 /**
  * Parses an image reference. A colon only introduces a tag when it comes after the last slash,
@@ -39,7 +52,7 @@ export function parseImage(raw: string): ParseResult {
         digest = rest.slice(at + 1);
         rest = rest.slice(0, at);
         if (!DIGEST.test(digest)) return { ok: false, error: `has a malformed digest "${digest}"` };
-        if (digest.startsWith("sha256:") && !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+        if (digest.startsWith("sha256:") && !SHA256_DIGEST.test(digest)) {
             return { ok: false, error: `has a malformed sha256 digest "${digest}" (needs 64 lowercase hex digits)` };
         }
     }
@@ -77,8 +90,14 @@ export function parseImage(raw: string): ParseResult {
  *   `*.dkr.ecr.*.amazonaws.com/`, `*-docker.pkg.dev/`, `localhost:5001/`, `docker.io/library/postgres`
  */
 export function matchesRegistryPattern(repository: string, pattern: string): boolean {
+    const re = registryPatternRegex(pattern);
+    return re !== undefined && new RegExp(re).test(repository);
+}
+
+/** The anchored regex source `matchesRegistryPattern` tests a normalized repository with (undefined for an empty pattern). */
+export function registryPatternRegex(pattern: string): string | undefined {
     const p = pattern.trim();
-    if (p === "") return false;
+    if (p === "") return undefined;
     const body = p
         .split("**")
         .map((chunk) =>
@@ -88,8 +107,7 @@ export function matchesRegistryPattern(repository: string, pattern: string): boo
                 .join("[^/]*"),
         )
         .join(".*");
-    const re = p.endsWith("/") ? new RegExp(`^${body}`) : new RegExp(`^${body}(?:/.*)?$`);
-    return re.test(repository);
+    return p.endsWith("/") ? `^${body}` : `^${body}(?:/.*)?$`;
 }
 
 /** The pattern allowing this repository, or undefined. Patterns are normalized like images. */

@@ -67,7 +67,20 @@ interface EksConfig {
     requiredLogTypes: string[];
     requirePrivateEndpointAccess: boolean;
     maxMetadataHopLimit: number;
+    allowOpenApiEndpoint: boolean;
 }
+
+/** A CIDR that matches every address of its family (`0.0.0.0/0`, `::/0`, however written). */
+export function isWholeInternet(cidr: unknown): boolean {
+    return typeof cidr === "string" && /\/0+$/.test(cidr.trim());
+}
+
+const openEndpointSchema = {
+    type: "boolean" as const,
+    default: false,
+    description:
+        "Allow the Kubernetes API endpoint to be reachable from the whole internet (0.0.0.0/0 or ::/0, or no allowlist at all). Never in staging or prod.",
+};
 
 const eksSchema = {
     properties: {
@@ -77,6 +90,7 @@ const eksSchema = {
             default: true,
             description: "Require vpcConfig.endpointPrivateAccess so nodes in private subnets reach the API server inside the VPC.",
         },
+        allowOpenApiEndpoint: openEndpointSchema,
         maxMetadataHopLimit: {
             type: "integer" as const,
             default: 1,
@@ -131,6 +145,20 @@ export const eksCluster: ResourceValidationPolicy = {
             report(`${label}: enabledClusterLogTypes lacks ${missing.join(", ")}; add them so control-plane logs reach CloudWatch`);
         }
         const vpc = isObj(p.vpcConfig) ? p.vpcConfig : {};
+        if (!cfg.allowOpenApiEndpoint && vpc.endpointPublicAccess !== false) {
+            const cidrs = asArray<string>(vpc.publicAccessCidrs);
+            const open = cidrs.filter(isWholeInternet);
+            const key = "orders-platform:cluster.eks.endpointPublicAccessCidrs";
+            if (cidrs.length === 0) {
+                report(
+                    `${label}: vpcConfig.endpointPublicAccess is on and vpcConfig.publicAccessCidrs is not set, so EKS opens the API endpoint to 0.0.0.0/0; list the networks that may reach it (${key}) or set endpointPublicAccess: false`,
+                );
+            } else if (open.length > 0) {
+                report(
+                    `${label}: vpcConfig.publicAccessCidrs contains ${open.join(", ")}: the Kubernetes API endpoint is open to the whole internet; list only the networks that need it (${key})`,
+                );
+            }
+        }
         if (cfg.requirePrivateEndpointAccess && vpc.endpointPrivateAccess !== true) {
             report(
                 `${label}: vpcConfig.endpointPrivateAccess is ${vpc.endpointPrivateAccess === false ? "false" : "not set (defaults to false)"}; set it to true so private nodes reach the API server inside the VPC`,
@@ -141,6 +169,7 @@ export const eksCluster: ResourceValidationPolicy = {
 
 interface GkeConfig {
     requiredLoggingComponents: string[];
+    allowOpenApiEndpoint: boolean;
 }
 
 const gkeSchema = {
@@ -149,6 +178,7 @@ const gkeSchema = {
             "SYSTEM_COMPONENTS",
             "WORKLOADS",
         ]),
+        allowOpenApiEndpoint: openEndpointSchema,
     },
 };
 
@@ -179,6 +209,27 @@ export const gkeCluster: ResourceValidationPolicy = {
         if (components !== undefined) {
             const missing = cfg.requiredLoggingComponents.filter((c) => !components.includes(c));
             if (missing.length > 0) report(`${label}: loggingConfig.enableComponents lacks ${missing.join(", ")}; add them`);
+        }
+        const privateEndpoint = isObj(p.privateClusterConfig) && p.privateClusterConfig.enablePrivateEndpoint === true;
+        if (!cfg.allowOpenApiEndpoint && !privateEndpoint) {
+            const key = "orders-platform:cluster.gke.masterAuthorizedCidrs";
+            const man = isObj(p.masterAuthorizedNetworksConfig) ? p.masterAuthorizedNetworksConfig : undefined;
+            const blocks = asArray(man?.cidrBlocks).map((b) => (isObj(b) ? b.cidrBlock : undefined));
+            const open = blocks.filter(isWholeInternet);
+            if (!man || blocks.length === 0) {
+                report(
+                    `${label}: no masterAuthorizedNetworksConfig.cidrBlocks on a public control-plane endpoint, so it is open to the whole internet; list the networks that may reach it (${key}) or set privateClusterConfig.enablePrivateEndpoint: true`,
+                );
+            } else if (open.length > 0) {
+                report(
+                    `${label}: masterAuthorizedNetworksConfig.cidrBlocks contains ${open.join(", ")}: the control plane is open to the whole internet; list only the networks that need it (${key})`,
+                );
+            }
+            if (man?.gcpPublicCidrsAccessEnabled === true) {
+                report(
+                    `${label}: masterAuthorizedNetworksConfig.gcpPublicCidrsAccessEnabled is true: every Google Cloud public address may reach the control plane; remove it`,
+                );
+            }
         }
         const priv = isObj(p.privateClusterConfig) ? p.privateClusterConfig.enablePrivateNodes : undefined;
         if (priv !== true) {

@@ -37,7 +37,11 @@ export {
 /** Default for policies that do not set their own level; config files override both. */
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
 
-export const resourcePolicies: ResourceValidationPolicy[] = [
+/**
+ * The workload rules: every pod-bearing kind, checked per container. The in-cluster admission
+ * policies (policy/admission) mirror exactly these; a test keeps the two lists equal.
+ */
+export const workloadPolicies: ResourceValidationPolicy[] = [
     nonRoot,
     noLatestImage,
     probes,
@@ -48,6 +52,10 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     noHostAccess,
     seccomp,
     readOnlyRootFilesystem,
+];
+
+export const resourcePolicies: ResourceValidationPolicy[] = [
+    ...workloadPolicies,
     loadBalancerEdgeOnly,
     edgeTls,
     registryRepositories,

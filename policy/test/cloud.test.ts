@@ -44,15 +44,38 @@ describe("eks-cluster-hardening", () => {
     it("passes logging and private endpoint access", async () => {
         const f = cluster({
             enabledClusterLogTypes: ["api", "audit", "authenticator", "scheduler"],
-            vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: true },
+            vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
         });
         assert.deepEqual(await violations(eksCluster, f), []);
     });
     it("fails missing log types and private access", async () => {
-        const v = await violations(eksCluster, cluster({ enabledClusterLogTypes: ["api"], vpcConfig: {} }));
+        const v = await violations(eksCluster, cluster({ enabledClusterLogTypes: ["api"], vpcConfig: { endpointPublicAccess: false } }));
         assert.equal(v.length, 2);
         assert.match(v[0], /enabledClusterLogTypes lacks audit, authenticator/);
         assert.match(v[1], /endpointPrivateAccess is not set/);
+    });
+    it("refuses an API endpoint open to the whole internet (0.0.0.0/0, ::/0, or no allowlist), naming the stack config key", async () => {
+        const logs = ["api", "audit", "authenticator"];
+        const at = (vpcConfig: Record<string, unknown>) =>
+            violations(eksCluster, cluster({ enabledClusterLogTypes: logs, vpcConfig: { endpointPrivateAccess: true, ...vpcConfig } }));
+        for (const open of [["0.0.0.0/0"], ["203.0.113.0/24", "::/0"], ["0.0.0.0/00"]]) {
+            const v = await at({ endpointPublicAccess: true, publicAccessCidrs: open });
+            assert.equal(v.length, 1, open.join());
+            assert.match(
+                v[0],
+                /vpcConfig\.publicAccessCidrs contains (0\.0\.0\.0\/0|::\/0|0\.0\.0\.0\/00): the Kubernetes API endpoint is open to the whole internet/,
+            );
+            assert.match(v[0], /orders-platform:cluster\.eks\.endpointPublicAccessCidrs/);
+        }
+        assert.match((await at({}))[0], /publicAccessCidrs is not set, so EKS opens the API endpoint to 0\.0\.0\.0\/0/);
+        assert.deepEqual(await at({ endpointPublicAccess: false }), [], "a private endpoint needs no allowlist");
+        assert.deepEqual(await at({ publicAccessCidrs: ["198.51.100.0/24", "2001:db8::/32"] }), []);
+        assert.deepEqual(
+            await violations(eksCluster, cluster({ enabledClusterLogTypes: logs, vpcConfig: { endpointPrivateAccess: true } }), {
+                allowOpenApiEndpoint: true,
+            }),
+            [],
+        );
     });
     it("fails node groups with SSH remote access", async () => {
         const ng = { type: "aws:eks/nodeGroup:NodeGroup", name: "ng", props: { nodeGroupName: "apps", remoteAccess: { ec2SshKey: "k" } } };
@@ -94,8 +117,15 @@ describe("gke-cluster-hardening", () => {
         props: { name: "orders", ...props },
     });
     it("passes private nodes with default logging", async () => {
+        const man = { cidrBlocks: [{ cidrBlock: "198.51.100.0/24" }] };
         assert.deepEqual(
-            await violations(gkeCluster, cluster({ privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false } })),
+            await violations(
+                gkeCluster,
+                cluster({
+                    privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
+                    masterAuthorizedNetworksConfig: man,
+                }),
+            ),
             [],
         );
         assert.deepEqual(
@@ -103,6 +133,7 @@ describe("gke-cluster-hardening", () => {
                 gkeCluster,
                 cluster({
                     privateClusterConfig: { enablePrivateNodes: true },
+                    masterAuthorizedNetworksConfig: man,
                     loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
                 }),
             ),
@@ -114,10 +145,32 @@ describe("gke-cluster-hardening", () => {
             gkeCluster,
             cluster({ loggingService: "none", loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS"] } }),
         );
-        assert.equal(v.length, 3);
+        assert.equal(v.length, 4);
         assert.match(v[0], /loggingService is "none"/);
         assert.match(v[1], /enableComponents lacks WORKLOADS/);
-        assert.match(v[2], /privateClusterConfig\.enablePrivateNodes is not set/);
+        assert.match(v[2], /no masterAuthorizedNetworksConfig\.cidrBlocks on a public control-plane endpoint/);
+        assert.match(v[3], /privateClusterConfig\.enablePrivateNodes is not set/);
+    });
+    it("refuses master authorized networks open to the whole internet, naming the stack config key", async () => {
+        const at = (man: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+            violations(
+                gkeCluster,
+                cluster({ privateClusterConfig: { enablePrivateNodes: true, ...extra }, masterAuthorizedNetworksConfig: man }),
+            );
+        for (const cidrBlock of ["0.0.0.0/0", "::/0"]) {
+            const v = await at({ cidrBlocks: [{ cidrBlock: "198.51.100.0/24" }, { cidrBlock }] });
+            assert.equal(v.length, 1);
+            assert.match(
+                v[0],
+                new RegExp(`cidrBlocks contains ${cidrBlock.replace(/[./]/g, "\\$&")}: the control plane is open to the whole internet`),
+            );
+            assert.match(v[0], /orders-platform:cluster\.gke\.masterAuthorizedCidrs/);
+        }
+        assert.match(
+            (await at({ cidrBlocks: [{ cidrBlock: "198.51.100.0/24" }], gcpPublicCidrsAccessEnabled: true }))[0],
+            /gcpPublicCidrsAccessEnabled is true/,
+        );
+        assert.deepEqual(await at({}, { enablePrivateEndpoint: true }), [], "a private endpoint needs no allowlist");
     });
     it("fails node pools that opt out of private nodes", async () => {
         const np = {

@@ -35,7 +35,7 @@ const OWN_IMAGE: Record<string, string> = {
 /** node-exporter as its chart renders it: compliant but for the host access it needs. */
 function nodeExporter(): Fixture {
     const exporter = {
-        ...appContainer("node-exporter", "quay.io/prometheus/node-exporter:v1.12.1"),
+        ...appContainer("node-exporter", `quay.io/prometheus/node-exporter:v1.12.1-distroless@${DIGEST}`),
         securityContext: restrictedContainerSc(),
     };
     return workload(
@@ -80,7 +80,7 @@ function compliantStack(stack: string): Fixture[] {
             props: {
                 name: "orders",
                 enabledClusterLogTypes: ["api", "audit", "authenticator"],
-                vpcConfig: { endpointPrivateAccess: true },
+                vpcConfig: { endpointPrivateAccess: true, publicAccessCidrs: ["203.0.113.0/24"] },
             },
         },
     ];

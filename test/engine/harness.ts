@@ -34,12 +34,11 @@ function log(text: string): void {
     fs.appendFileSync(logFile(), text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/** "any": the caller judges the exit status itself. */
+export type Expect = "ok" | "fail" | "any";
+
 /** Runs a command, logs it with its output, and fails unless its exit status is what was expected. */
-export function run(
-    bin: string,
-    args: string[],
-    opts: { cwd?: string; env?: Record<string, string>; expect?: "ok" | "fail" } = {},
-): RunResult {
+export function run(bin: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; expect?: Expect } = {}): RunResult {
     const started = Date.now();
     const r = spawnSync(bin, args, {
         cwd: opts.cwd ?? PROJECT_DIR,
@@ -57,7 +56,7 @@ export function run(
         `\n$ ${envText}${path.basename(bin)} ${args.join(" ")}   # exit ${result.status}, ${((Date.now() - started) / 1000).toFixed(1)}s\n${result.output}`,
     );
     const expect = opts.expect ?? "ok";
-    if ((expect === "ok") !== (result.status === 0)) {
+    if (expect !== "any" && (expect === "ok") !== (result.status === 0)) {
         const tail = result.output.split("\n").slice(-60).join("\n");
         throw new Error(`${path.basename(bin)} ${args.join(" ")} exited ${result.status} (expected ${expect}):\n${tail}`);
     }
@@ -90,10 +89,10 @@ export function runAsync(bin: string, args: string[], opts: { cwd?: string; env?
     });
 }
 
-export const pulumi = (args: string[], opts: { env?: Record<string, string>; expect?: "ok" | "fail" } = {}) =>
+export const pulumi = (args: string[], opts: { env?: Record<string, string>; expect?: Expect } = {}) =>
     run(path.join(toolchain(), "bin", "pulumi"), ["--non-interactive", ...args], opts);
 
-export const kubectl = (args: string[], opts: { expect?: "ok" | "fail" } = {}) => run(path.join(toolchain(), "bin", "kubectl"), args, opts);
+export const kubectl = (args: string[], opts: { expect?: Expect } = {}) => run(path.join(toolchain(), "bin", "kubectl"), args, opts);
 
 /** `pulumi ... --policy-pack` arguments with the config of an environment. */
 export const policyArgs = (environment: string) => [

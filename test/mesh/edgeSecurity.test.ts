@@ -23,6 +23,8 @@ describe("mesh: authentication and rate limit at the edge", () => {
                     audiences: ["orders-api"],
                     jwksUri: "https://auth.example.com/.well-known/jwks.json",
                     forwardOriginalToken: true,
+                    // The header only: never ?access_token= (Istio's default reads both).
+                    fromHeaders: [{ name: "Authorization", prefix: "Bearer " }],
                 },
             ],
         });

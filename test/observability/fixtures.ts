@@ -29,6 +29,7 @@ export function runObservability(stack: string, overrides: Record<string, unknow
                     config: config.observability,
                     mesh: config.mesh,
                     storageClassName: STORAGE_CLASS,
+                    images: config.images,
                     catalog,
                     charts: config.charts,
                 },

@@ -40,7 +40,10 @@ import { podLabels, podSpec } from "../../components/workloads/microServiceSpec"
 import { catalog, stackConfig } from "./fixtures";
 
 const values = (stack: string, overrides: Record<string, unknown> = {}) =>
-    kubePrometheusStackValues(stackConfig(stack, overrides).observability, "gp3") as Record<string, any>;
+    kubePrometheusStackValues(stackConfig(stack, overrides).observability, "gp3", stackConfig(stack, overrides).images) as Record<
+        string,
+        any
+    >;
 
 /** Applies Prometheus "replace" relabel rules the way Prometheus does (anchored regex, ";"-joined sources). */
 function relabel(rules: Record<string, any>[], labels: Record<string, string>): Record<string, string> {

@@ -13,6 +13,7 @@ import { edgeSchema } from "./edge";
 import { accessSchema } from "./access";
 import { observabilitySchema } from "./observability";
 import { chartsSchema, imagesSchema } from "./charts";
+import { admissionSchema } from "./admission";
 
 export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
 
@@ -29,6 +30,7 @@ export const stackConfigSchema = z
         edge: edgeSchema,
         auth: authSchema.prefault({}),
         observability: observabilitySchema.prefault({}),
+        admission: admissionSchema.prefault({}),
         access: accessSchema,
         charts: chartsSchema,
         images: imagesSchema,
@@ -103,6 +105,24 @@ export const stackConfigSchema = z
                 });
             }
         }
+        // The Kubernetes API is never open to the whole internet outside dev (the policy pack refuses
+        // the same in the cluster resource: eks-/gke-cluster-hardening).
+        if (c.environment !== "dev") {
+            const open = (key: string[], cidrs: readonly string[] | undefined) => {
+                for (const [i, cidr] of (cidrs ?? []).entries()) {
+                    if (/\/0+$/.test(cidr) || cidr.trim() === "::/0") {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [...key, i],
+                            input: cidr,
+                            message: `opens the Kubernetes API to the whole internet in ${c.environment}; list only the networks that need it (e.g. the office or VPN egress, "203.0.113.0/24")`,
+                        });
+                    }
+                }
+            };
+            open(["cluster", "eks", "endpointPublicAccessCidrs"], c.cluster.eks?.endpointPublicAccessCidrs);
+            open(["cluster", "gke", "masterAuthorizedCidrs"], c.cluster.gke?.masterAuthorizedCidrs);
+        }
         // Mesh off: the NetworkPolicies admit public traffic only from the controller this program installs.
         if (!c.mesh.enabled && !c.edge.installController) {
             ctx.addIssue({
@@ -127,3 +147,4 @@ export * from "./edge";
 export * from "./access";
 export * from "./observability";
 export * from "./charts";
+export * from "./admission";

@@ -1,0 +1,2 @@
+export { AdmissionPolicies, type AdmissionPoliciesArgs } from "./admissionPolicies";
+export { admissionSpecs, policyConfigOf } from "./admissionSpec";
